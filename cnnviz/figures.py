@@ -1,0 +1,124 @@
+"""Plotly figure builders. Each function returns a figure; nothing is shown or saved here."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+GRAY_COLORSCALE = "gray"
+"""Grayscale images: 0 black, 255 white (as matplotlib's cmap='gray' in the course)."""
+
+SHOW_VALUES_MAX_SIDE = 32
+"""Matrices up to this many rows and columns get their numbers printed in the cells."""
+
+FONT_SIZE = 16
+"""Base font size of figures: readable on a projector."""
+
+
+def _square_layout(fig: go.Figure, *, title: str | None, height: int | None) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0.0, xanchor="left") if title else None,
+        margin=dict(l=10, r=10, t=90 if title else 40, b=10),
+        height=height,
+        font=dict(size=FONT_SIZE),
+        plot_bgcolor="white",
+        hoverlabel=dict(font_size=FONT_SIZE),
+    )
+    fig.update_xaxes(side="top", showgrid=False, zeroline=False, constrain="domain", title_text="column")
+    fig.update_yaxes(
+        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
+        title_text="row",
+    )
+    return fig
+
+
+def matrix_heatmap(
+    matrix: np.ndarray,
+    *,
+    title: str | None = None,
+    show_values: bool | None = None,
+    zmin: float | None = 0,
+    zmax: float | None = 255,
+    colorscale=GRAY_COLORSCALE,
+    height: int | None = None,
+    origin: tuple[int, int] = (0, 0),
+    value_format: str = "",
+    showscale: bool = False,
+) -> go.Figure:
+    """A 2-D matrix as a heatmap: hover gives row, column and value; small ones print the numbers.
+
+    ``origin`` is the (row, column) of the top-left cell, so a crop keeps the
+    coordinates it has in the full image.
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2:
+        raise ValueError(f"expected a 2-D matrix, got shape {matrix.shape}")
+    rows, cols = matrix.shape
+    if show_values is None:
+        show_values = max(rows, cols) <= SHOW_VALUES_MAX_SIDE
+    r0, c0 = origin
+    trace = go.Heatmap(
+        z=matrix,
+        x=np.arange(c0, c0 + cols),
+        y=np.arange(r0, r0 + rows),
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=colorscale,
+        showscale=showscale,
+        hovertemplate="row %{y}, column %{x}<br>value %{z" + value_format + "}<extra></extra>",
+        xgap=1 if show_values else 0,
+        ygap=1 if show_values else 0,
+    )
+    if show_values:
+        trace.update(texttemplate="%{z" + value_format + "}", textfont=dict(size=max(8, FONT_SIZE - cols // 4)))
+    return _square_layout(go.Figure(trace), title=title, height=height)
+
+
+def rgb_figure(
+    image: np.ndarray,
+    *,
+    title: str | None = None,
+    show_values: bool | None = None,
+    height: int | None = None,
+    origin: tuple[int, int] = (0, 0),
+) -> go.Figure:
+    """An (H, W, 3) uint8 image: hover gives row, column and R, G, B; small ones print them."""
+    image = np.asarray(image, dtype=np.uint8)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) image, got shape {image.shape}")
+    rows, cols = image.shape[:2]
+    if show_values is None:
+        show_values = max(rows, cols) <= 8
+    r0, c0 = origin
+    fig = go.Figure(
+        go.Image(
+            z=image,
+            x0=c0,
+            y0=r0,
+            hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
+        )
+    )
+    if show_values:
+        rr, cc = np.mgrid[0:rows, 0:cols]
+        luma = image[..., :3] @ np.array([0.299, 0.587, 0.114])
+        fig.add_trace(
+            go.Scatter(
+                x=(cc + c0).ravel(),
+                y=(rr + r0).ravel(),
+                mode="text",
+                text=[f"{r}<br>{g}<br>{b}" for r, g, b in image.reshape(-1, 3)],
+                textfont=dict(
+                    size=FONT_SIZE,
+                    color=["black" if v > 140 else "white" for v in luma.ravel()],
+                ),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    return _square_layout(fig, title=title, height=height)
+
+
+def image_figure(image: np.ndarray, **kwargs) -> go.Figure:
+    """Grayscale (H, W) or colour (H, W, 3) uint8 image, with the matching figure builder."""
+    image = np.asarray(image)
+    return matrix_heatmap(image, **kwargs) if image.ndim == 2 else rgb_figure(image, **kwargs)

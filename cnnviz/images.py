@@ -1,0 +1,361 @@
+"""Images as matrices: the course's matrices, built-in images, safe uploads.
+
+Everything here works on numpy arrays: a grayscale image is an (H, W) uint8
+matrix with 0 black and 255 white; a colour image is (H, W, 3) uint8 RGB.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SMILEY = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 255, 255, 0, 0, 0, 0, 255, 255, 0],
+        [0, 255, 255, 0, 0, 0, 0, 255, 255, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 128, 128, 0, 0, 0, 0],
+        [0, 0, 0, 0, 128, 128, 0, 0, 0, 0],
+        [0, 255, 0, 0, 0, 0, 0, 0, 255, 0],
+        [0, 0, 255, 0, 0, 0, 0, 255, 0, 0],
+        [0, 0, 0, 255, 255, 255, 255, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ],
+    dtype=np.uint8,
+)
+"""The course's 10x10 grayscale smiley: 0 is black, 255 white, 128 grey."""
+SMILEY.setflags(write=False)
+
+
+def _rgb_grid() -> np.ndarray:
+    grid = np.zeros((3, 3, 3), dtype=np.uint8)
+    grid[0, 0] = [255, 0, 0]  # top-left: red
+    grid[1, 1] = [0, 255, 0]  # centre: green
+    grid[2, 2] = [0, 0, 255]  # bottom-right: blue
+    grid[0, 2] = [255, 255, 0]  # top-right: yellow = red + green
+    grid.setflags(write=False)
+    return grid
+
+
+RGB_GRID = _rgb_grid()
+"""The course's 3x3 RGB matrix: red, green, blue on the diagonal, yellow top-right."""
+
+ASTRONAUT_CROP = (slice(100, 164), slice(200, 264))
+"""The course's 64x64 crop of scikit-image's astronaut: ``astronaut()[100:164, 200:264]``."""
+
+MAX_MATRIX_SIDE = 64
+"""Largest side of the editable grayscale matrix (a grid bigger than this is unreadable)."""
+
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+"""Largest image upload accepted, in bytes."""
+
+MAX_UPLOAD_PIXELS = 4096 * 4096
+"""Largest decoded image accepted, in pixels (guards against decompression bombs)."""
+
+UPLOAD_FORMATS = ("PNG", "JPEG")
+"""Image formats accepted from users; Pillow is told to try only these."""
+
+
+# --------------------------------------------------------------------------
+# Built-in images
+# --------------------------------------------------------------------------
+
+BUILTIN_IMAGES = {
+    "Astronaut crop 64x64 (course)": ("astronaut", ASTRONAUT_CROP),
+    "Astronaut": ("astronaut", None),
+    "Camera": ("camera", None),
+    "Coins": ("coins", None),
+    "Brick": ("brick", None),
+    "Chelsea the cat": ("chelsea", None),
+    "Moon": ("moon", None),
+    "Text": ("text", None),
+}
+"""Images bundled with scikit-image (no download needed): name -> (skimage.data function, crop)."""
+
+DEFAULT_BUILTIN = "Astronaut crop 64x64 (course)"
+
+
+def builtin_image(name: str) -> np.ndarray:
+    """One of :data:`BUILTIN_IMAGES` as a uint8 array (grayscale or RGB)."""
+    if name not in BUILTIN_IMAGES:
+        raise ValueError(f"unknown built-in image {name!r}; choose one of {list(BUILTIN_IMAGES)}")
+    from skimage import data
+
+    loader, crop = BUILTIN_IMAGES[name]
+    image = np.asarray(getattr(data, loader)())
+    if crop is not None:
+        image = image[crop]
+    return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """A uint8 (H, W) matrix from a grayscale or RGB uint8 image (ITU-R 601 luma, as Pillow's "L")."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image.astype(np.uint8, copy=False)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        rgb = image[..., :3].astype(np.float64)
+        luma = rgb @ np.array([0.299, 0.587, 0.114])
+        return np.clip(np.rint(luma), 0, 255).astype(np.uint8)
+    raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
+
+
+def describe(image: np.ndarray) -> dict:
+    """What the course prints about a matrix: shape as (H, W, C), dtype, number of values."""
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    channels = image.shape[2] if image.ndim == 3 else 1
+    return {
+        "height": height,
+        "width": width,
+        "channels": channels,
+        "shape": tuple(image.shape),
+        "dtype": str(image.dtype),
+        "values": int(image.size),
+    }
+
+
+# --------------------------------------------------------------------------
+# Editing a grayscale matrix
+# --------------------------------------------------------------------------
+
+
+def parse_cells(cells, previous: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Turn grid cells (numbers or text) into a uint8 matrix, and say what was fixed.
+
+    A cell that is not a number keeps its previous value; a number outside
+    0..255 is clipped; a fraction is rounded. Each fix gives one message
+    naming the cell (row and column counted from 0, as numpy does).
+
+    >>> m, msgs = parse_cells([["0", "300"], ["x", "7.6"]], np.zeros((2, 2), np.uint8))
+    >>> m.tolist()
+    [[0, 255], [0, 8]]
+    >>> len(msgs)
+    3
+    """
+    previous = np.asarray(previous, dtype=np.uint8)
+    rows = [list(row) for row in cells]
+    if len(rows) != previous.shape[0] or any(len(r) != previous.shape[1] for r in rows):
+        raise ValueError(f"cells do not match the matrix shape {previous.shape}")
+    result = previous.copy()
+    messages: list[str] = []
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            text = "" if cell is None else str(cell).strip()
+            try:
+                value = float(text)
+            except ValueError:
+                value = float("nan")
+            if not np.isfinite(value):
+                shown = text if text else "an empty cell"
+                messages.append(
+                    f"Row {r}, column {c}: {shown!r} is not a number from 0 to 255; "
+                    f"kept {previous[r, c]}."
+                    if text
+                    else f"Row {r}, column {c}: {shown} is not a number; kept {previous[r, c]}."
+                )
+                continue
+            clipped = min(max(value, 0.0), 255.0)
+            rounded = int(np.rint(clipped))
+            if clipped != value:
+                messages.append(
+                    f"Row {r}, column {c}: {text} is outside 0..255; clipped to {rounded}."
+                )
+            elif rounded != value:
+                messages.append(f"Row {r}, column {c}: {text} is not a whole number; rounded to {rounded}.")
+            result[r, c] = rounded
+    return result, messages
+
+
+def resize_matrix(matrix: np.ndarray, rows: int, cols: int, *, fill: int = 0) -> np.ndarray:
+    """The matrix cut or padded (with ``fill``) to rows x cols, keeping the top-left part that fits."""
+    for name, n in (("rows", rows), ("cols", cols)):
+        if not 1 <= int(n) <= MAX_MATRIX_SIDE:
+            raise ValueError(f"{name} must be between 1 and {MAX_MATRIX_SIDE}, got {n}")
+    matrix = np.asarray(matrix, dtype=np.uint8)
+    out = np.full((int(rows), int(cols)), np.uint8(fill), dtype=np.uint8)
+    r, c = min(rows, matrix.shape[0]), min(cols, matrix.shape[1])
+    out[:r, :c] = matrix[:r, :c]
+    return out
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Each pixel drawn as a ``factor`` x ``factor`` block, so tiny matrices can be seen."""
+    image = np.asarray(image)
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    """The photographic negative: 255 - value."""
+    return (255 - np.asarray(matrix, dtype=np.uint8)).astype(np.uint8)
+
+
+def random_matrix(shape: tuple[int, int], *, seed: int | None = None) -> np.ndarray:
+    """A matrix of uniformly random values 0..255."""
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def add_noise(matrix: np.ndarray, *, amount: float = 25.0, seed: int | None = None) -> np.ndarray:
+    """The matrix plus Gaussian noise (standard deviation ``amount``), clipped to 0..255."""
+    matrix = np.asarray(matrix, dtype=np.uint8)
+    noise = np.random.default_rng(seed).normal(0.0, amount, size=matrix.shape)
+    return np.clip(np.rint(matrix + noise), 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------
+# Saving and the course's round trip
+# --------------------------------------------------------------------------
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """The image itself (not a plot of it) as PNG bytes, one pixel per value."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def csv_text(matrix: np.ndarray) -> str:
+    """A 2-D matrix as comma-separated rows of integers."""
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2:
+        raise ValueError(f"CSV holds a 2-D matrix, got shape {matrix.shape}")
+    return "\n".join(",".join(str(int(v)) for v in row) for row in matrix) + "\n"
+
+
+def npy_bytes(matrix: np.ndarray) -> bytes:
+    """The array in NumPy's .npy format (``np.load`` reads it back exactly)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(matrix), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def pillow_roundtrip(image: np.ndarray) -> np.ndarray:
+    """Save the matrix as a PNG with Pillow and read it back: exactly the same array."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png_bytes(image)), formats=["PNG"]) as img:
+        return np.asarray(img)
+
+
+def matplotlib_roundtrip(image: np.ndarray, *, figsize=(4, 4), title: str | None = None) -> np.ndarray:
+    """The course's round trip: draw with imshow, savefig as PNG, read back with imread.
+
+    What comes back is the saved *figure* (figsize x dpi pixels, RGBA floats
+    in 0..1), not the matrix: 400x400x4 float32 for a 4x4-inch figure.
+    """
+    from matplotlib.figure import Figure  # object API: safe to use from several threads
+    from matplotlib.image import imread
+
+    image = np.asarray(image)
+    fig = Figure(figsize=figsize, dpi=100)
+    ax = fig.add_subplot()
+    if image.ndim == 2:
+        ax.imshow(image, cmap="gray")
+    else:
+        ax.imshow(image)
+    if title:
+        ax.set_title(title)
+    ax.axis("off")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    buffer.seek(0)
+    return imread(buffer)
+
+
+# --------------------------------------------------------------------------
+# Uploads
+# --------------------------------------------------------------------------
+
+
+class ImageDecodeError(ValueError):
+    """An upload is not an image we accept; the message says why, in words."""
+
+
+@dataclass
+class DecodedImage:
+    """A decoded upload: uint8 grayscale (H, W) or RGB (H, W, 3), plus what was converted."""
+
+    array: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def decode_image(
+    data: bytes,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_UPLOAD_PIXELS,
+) -> DecodedImage:
+    """Decode an uploaded PNG or JPEG safely into a uint8 array.
+
+    Checks the size in bytes, the format (from the content, not the file
+    name), and the pixel count before decoding (decompression bombs).
+    Converts 16-bit, palette, RGBA, CMYK and animated images to 8-bit
+    grayscale or RGB and says what was done. Raises ImageDecodeError.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise ImageDecodeError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ImageDecodeError(
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
+        )
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS))
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageDecodeError(
+                    f"The image is {width}x{height} pixels; the limit is "
+                    f"{max_pixels:,} pixels (about {int(max_pixels ** 0.5)}x{int(max_pixels ** 0.5)})."
+                )
+            if getattr(img, "n_frames", 1) > 1:
+                notes.append(f"Animated image with {img.n_frames} frames: using the first frame.")
+                img.seek(0)
+            img.load()
+    except ImageDecodeError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError(
+            "This file is not a PNG or JPEG image (its content was not recognised)."
+        ) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError("The image is too large to decode safely (decompression bomb).") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageDecodeError(f"The image could not be decoded; it may be truncated or damaged ({exc}).") from exc
+
+    img = ImageOps.exif_transpose(img)
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or values.max() > 255 else 255.0
+        array = np.clip(np.rint(values / top * 255.0), 0, 255).astype(np.uint8)
+        notes.append(f"{mode} image (more than 8 bits per pixel): scaled to 0..255.")
+        return DecodedImage(array, notes)
+    if mode == "1":
+        notes.append("Black-and-white (1-bit) image: converted to 0/255 grayscale.")
+        img = img.convert("L")
+    elif mode == "P":
+        has_alpha = "transparency" in img.info
+        img = img.convert("RGBA" if has_alpha else "RGB")
+        notes.append("Palette image: converted to RGB colours.")
+    elif mode == "CMYK":
+        img = img.convert("RGB")
+        notes.append("CMYK image: converted to RGB.")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        img = img.convert("RGB")
+        notes.append(f"{mode} image: converted to RGB.")
+    if img.mode in ("LA", "RGBA"):
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        flattened = Image.alpha_composite(background, img.convert("RGBA"))
+        img = flattened.convert("L" if img.mode == "LA" else "RGB")
+        notes.append("Transparency removed: transparent areas are shown as white.")
+    return DecodedImage(np.asarray(img, dtype=np.uint8), notes)

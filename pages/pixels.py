@@ -1,0 +1,167 @@
+"""Pixels are numbers: the course's "How computers see images", to touch."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import figures, images, ui
+
+RGB_KEY = "rgb_matrix"
+GRAY_EDITOR = "gray_editor"
+
+st.title("Pixels are numbers")
+st.markdown(
+    "A computer does not see a smiley or an astronaut: it sees a **matrix of numbers**. "
+    "In a grayscale image every number is one pixel's brightness, from **0 (black)** to **255 (white)**."
+)
+
+
+@st.fragment
+def grayscale_section() -> None:
+    st.header("A grayscale matrix", divider="gray")
+    matrix = ui.gray_matrix()
+    rows, cols = matrix.shape
+    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+    new_rows = c1.number_input("Rows", 1, images.MAX_MATRIX_SIDE, rows, key="gray_rows",
+                               help="1 to 64. Growing adds black cells; shrinking keeps the top-left part.")
+    new_cols = c2.number_input("Columns", 1, images.MAX_MATRIX_SIDE, cols, key="gray_cols",
+                               help="1 to 64. Growing adds black cells; shrinking keeps the left part.")
+    if (new_rows, new_cols) != (rows, cols):
+        ui.set_matrix(ui.GRAY_MATRIX_KEY, images.resize_matrix(matrix, new_rows, new_cols),
+                      editor_key=GRAY_EDITOR)
+        matrix = ui.gray_matrix()
+    fill_value = c3.number_input("Fill value", 0, 255, 128, key="gray_fill_value",
+                                 help="The value the Fill button writes into every cell.")
+    a, c, d, e, f, g, _ = st.columns([1, 1, 1, 1, 1.2, 1.4, 2])
+    actions = [
+        (a.button("Clear", help="Every cell 0 (black)."), lambda m: np.zeros_like(m)),
+        (c.button("Fill", help="Every cell the fill value."), lambda m: np.full_like(m, fill_value)),
+        (d.button("Invert", help="255 − value: the negative."), images.invert),
+        (e.button("Random", help="Random values 0..255."), lambda m: images.random_matrix(m.shape)),
+        (f.button("Add noise", help="Random changes of about ±25."), images.add_noise),
+        (g.button("Reset smiley", type="primary", help="Back to the course's 10x10 smiley."),
+         lambda m: images.SMILEY.copy()),
+    ]
+    for pressed, action in actions:
+        if pressed:
+            ui.set_matrix(ui.GRAY_MATRIX_KEY, action(matrix), editor_key=GRAY_EDITOR)
+            st.session_state.pop("gray_rows", None)
+            st.session_state.pop("gray_cols", None)
+            st.rerun(scope="fragment")
+
+    left, right = st.columns([1.1, 1])
+    with left:
+        st.caption("Click a cell, type a number from 0 to 255, press Enter. The image updates at once.")
+        matrix = ui.matrix_editor(ui.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
+                                  height=min(38 * (matrix.shape[0] + 1), 520))
+    with right:
+        st.plotly_chart(figures.matrix_heatmap(matrix, title=f"The same {matrix.shape[0]}x{matrix.shape[1]} matrix as an image", height=460),
+                        key="gray_image", config={"displayModeBar": False})
+    info = images.describe(matrix)
+    st.markdown(f"Shape **{info['shape']}** · dtype **{info['dtype']}** · **{info['values']}** values, "
+                "one number per pixel. This matrix is kept while you visit the other pages, and "
+                "**Convolution** and **Pooling** offer it as an input image.")
+    d1, d2, d3, _ = st.columns([1, 1, 1, 3])
+    d1.download_button("⬇ CSV", images.csv_text(matrix), "matrix.csv", "text/csv")
+    d2.download_button("⬇ .npy", images.npy_bytes(matrix), "matrix.npy", "application/octet-stream")
+    d3.download_button("⬇ PNG image", images.png_bytes(matrix), "matrix.png", "image/png")
+
+
+@st.fragment
+def rgb_section() -> None:
+    st.header("A colour (RGB) matrix", divider="gray")
+    st.markdown(
+        "A colour image has **three numbers per pixel**: how much **R**ed, **G**reen and **B**lue light. "
+        "So it is a stack of three matrices, shape **height × width × 3**. "
+        "Top-right is **Red 255 + Green 255 = Yellow**: screens mix light, not paint."
+    )
+    channels = st.columns(3)
+    for k, (column, name) in enumerate(zip(channels, ("Red", "Green", "Blue"))):
+        with column:
+            st.markdown(f"**{name} channel** `[:, :, {k}]`")
+            ui.matrix_editor(RGB_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k)
+    rgb = st.session_state[RGB_KEY]
+    left, right = st.columns([1, 1])
+    with left:
+        st.plotly_chart(figures.rgb_figure(rgb, title=f"Shape {rgb.shape}: H x W x 3", height=380),
+                        key="rgb_image", config={"displayModeBar": False})
+    with right:
+        st.markdown("The same array as numpy prints it:")
+        st.code(np.array2string(rgb, separator=", "), language="python")
+        if st.button("Reset to the course's 3x3 grid", key="rgb_reset"):
+            for k in range(3):
+                ui.set_matrix(RGB_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
+            st.rerun(scope="fragment")
+
+
+@st.fragment
+def image_section() -> None:
+    st.header("Any picture is a matrix", divider="gray")
+    options = [*images.BUILTIN_IMAGES, ui.UPLOAD]
+    choice = st.selectbox("Picture", options, key="pixels_picture",
+                          help="Pictures bundled with scikit-image, or your own PNG/JPEG.")
+    if choice == ui.UPLOAD:
+        decoded = ui.image_upload("pixels_upload")
+        if decoded is None:
+            st.caption("No picture uploaded yet.")
+            return
+        picture = decoded.array
+    else:
+        picture = ui.builtin_image(choice)
+    info = images.describe(picture)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Height × width", f"{info['height']} × {info['width']}")
+    m2.metric("Channels", info["channels"])
+    m3.metric("dtype", info["dtype"])
+    m4.metric("Number of values", f"{info['values']:,}")
+    st.markdown("The top-left 3x3 pixels, as the course prints them (`image[0:3, 0:3]`):")
+    st.code(np.array2string(picture[0:3, 0:3]), language="python")
+
+    height, width = picture.shape[:2]
+    size = min(32, height, width)
+    if max(height, width) > 32:
+        c1, c2 = st.columns(2)
+        top = c1.slider("Zoom window: first row", 0, height - size, min(height - size, height // 2 - size // 2), key="pixels_top")
+        left = c2.slider("Zoom window: first column", 0, width - size, min(width - size, width // 2 - size // 2), key="pixels_left")
+    else:
+        top = left = 0
+    crop = picture[top:top + size, left:left + size]
+    a, b = st.columns(2)
+    with a:
+        st.image(picture, caption=f"The whole picture ({height}x{width}); the zoom shows rows {top}..{top + size - 1}, "
+                 f"columns {left}..{left + size - 1}", width="stretch", clamp=True)
+    with b:
+        st.plotly_chart(figures.image_figure(crop, origin=(top, left), height=520, show_values=crop.ndim == 2,
+                                             title="Zoom: hover any pixel for its values"),
+                        key="pixels_zoom", config={"displayModeBar": False})
+
+
+@st.fragment
+def round_trip_section() -> None:
+    st.header("Vice versa: image → file → matrix", divider="gray")
+    st.markdown(
+        "The course saves the RGB plot with matplotlib's `savefig` and reads it back with `plt.imread`. "
+        "What comes back is the **picture of the figure** (4 x 4 inches at 100 dots per inch, with "
+        "margins, as floats 0..1 with an alpha channel), **not the 3x3 matrix**. Saving the matrix "
+        "itself as a PNG with Pillow gives back exactly the same numbers."
+    )
+    for label, matrix in (("RGB grid", st.session_state.get(RGB_KEY, images.RGB_GRID)),
+                          ("grayscale matrix", ui.gray_matrix())):
+        figure_back = images.matplotlib_roundtrip(matrix)
+        exact_back = images.pillow_roundtrip(matrix)
+        st.subheader(f"The {label}")
+        a, b = st.columns(2)
+        with a:
+            st.markdown(f"**matplotlib** `savefig` → `plt.imread`: shape **{figure_back.shape}**, "
+                        f"dtype **{figure_back.dtype}**, values {figure_back.min():.1f}..{figure_back.max():.1f}")
+            st.image(figure_back, width=260, clamp=True)
+        with b:
+            same = exact_back.shape == matrix.shape and bool(np.array_equal(exact_back, matrix))
+            st.markdown(f"**Pillow** PNG of the matrix itself: shape **{exact_back.shape}**, dtype "
+                        f"**{exact_back.dtype}**, identical to the matrix: **{'yes' if same else 'no'}**")
+            st.image(images.enlarge(exact_back, 24), width=260, caption="Each pixel drawn as a 24x24 block so you can see it")
+
+
+grayscale_section()
+rgb_section()
+image_section()
+round_trip_section()

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what the tests need (Debian's Chromium when no browser is found, the
+# Python packages) and run the whole suite: unit, AppTest and browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
+  echo "Installing Debian's chromium for the browser tests..."
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
+fi
+python -m pip install -q -r requirements-dev.txt
+python -m pytest "$@"

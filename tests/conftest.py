@@ -1,0 +1,41 @@
+"""Shared fixtures: the reference data folder, and the rule for tests that need it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from cnnviz.data import DATA_DIR_ENV, data_dir as _data_dir  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` when ``condition`` is false; in CI (CI=true) fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder named by CNNVIZ_DATA_DIR (skips when unset, fails in CI)."""
+    folder = _data_dir()
+    require(folder is not None, f"{DATA_DIR_ENV} is not set: it names the reference data folder")
+    require(folder.is_dir(), f"{DATA_DIR_ENV}={folder} is not a folder")
+    return folder
+
+
+@pytest.fixture
+def no_data_dir(monkeypatch):
+    """Run a test as on a user's machine: CNNVIZ_DATA_DIR unset."""
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)

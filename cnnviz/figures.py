@@ -18,17 +18,14 @@ FONT_SIZE = 16
 def _square_layout(fig: go.Figure, *, title: str | None, height: int | None) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.0, xanchor="left") if title else None,
-        margin=dict(l=10, r=10, t=90 if title else 40, b=10),
+        margin=dict(l=10, r=10, t=70 if title else 30, b=10),
         height=height,
         font=dict(size=FONT_SIZE),
         plot_bgcolor="white",
         hoverlabel=dict(font_size=FONT_SIZE),
     )
-    fig.update_xaxes(side="top", showgrid=False, zeroline=False, constrain="domain", title_text="column")
-    fig.update_yaxes(
-        autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
-        title_text="row",
-    )
+    fig.update_xaxes(side="top", showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
     return fig
 
 
@@ -71,7 +68,11 @@ def matrix_heatmap(
     )
     if show_values:
         trace.update(texttemplate="%{z" + value_format + "}", textfont=dict(size=max(8, FONT_SIZE - cols // 4)))
-    return _square_layout(go.Figure(trace), title=title, height=height)
+    fig = _square_layout(go.Figure(trace), title=title, height=height)
+    if max(rows, cols) <= 16:
+        fig.update_xaxes(dtick=1)
+        fig.update_yaxes(dtick=1)
+    return fig
 
 
 def rgb_figure(
@@ -122,3 +123,65 @@ def image_figure(image: np.ndarray, **kwargs) -> go.Figure:
     """Grayscale (H, W) or colour (H, W, 3) uint8 image, with the matching figure builder."""
     image = np.asarray(image)
     return matrix_heatmap(image, **kwargs) if image.ndim == 2 else rgb_figure(image, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Training (Train page)
+# --------------------------------------------------------------------------
+
+TRAIN_COLOR = "#1f5fbf"
+VALIDATION_COLOR = "#d9730d"
+"""Training curves in blue, validation curves in orange, on every training figure."""
+
+
+def training_curves(history: dict[str, list[float]], *, total_epochs: int | None = None,
+                    height: int = 380) -> go.Figure:
+    """Loss and accuracy per epoch, training (solid) and validation (dashed), side by side.
+
+    ``history`` is Keras' ``History.history`` layout: {"loss": [...],
+    "accuracy": [...], "val_loss": [...], "val_accuracy": [...]}. With
+    ``total_epochs`` the x axis is fixed to the whole run, so the curves grow
+    into it epoch by epoch.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
+                                                        "Accuracy (higher is better)"))
+    for col, metric in ((1, "loss"), (2, "accuracy")):
+        for prefix, name, color, dash in (("", "training", TRAIN_COLOR, "solid"),
+                                          ("val_", "validation", VALIDATION_COLOR, "dash")):
+            values = history.get(prefix + metric) or []
+            fig.add_trace(
+                go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                           name=name, legendgroup=name, showlegend=col == 1,
+                           line=dict(color=color, dash=dash, width=3),
+                           hovertemplate=f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>"),
+                row=1, col=col)
+    if total_epochs:
+        fig.update_xaxes(range=[0.5, total_epochs + 0.5])
+    fig.update_xaxes(title_text="epoch", dtick=1 if (total_epochs or 0) <= 20 else 5)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10),
+                      font=dict(size=FONT_SIZE), legend=dict(orientation="h", y=-0.25),
+                      plot_bgcolor="white")
+    fig.update_yaxes(gridcolor="#e5e5e5")
+    return fig
+
+
+def shift_accuracy_figure(shifts, curves: dict[str, list[float]], *, axis: str = "x",
+                          height: int = 380) -> go.Figure:
+    """Accuracy against how many pixels the test images were moved, one line per model."""
+    fig = go.Figure()
+    for name, values in curves.items():
+        fig.add_trace(go.Scatter(x=list(shifts), y=values, mode="lines+markers", name=name,
+                                 line=dict(width=3),
+                                 hovertemplate="shift %{x} px<br>accuracy %{y:.3f}<extra>"
+                                 + name + "</extra>"))
+    direction = "right" if axis == "x" else "down"
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      font=dict(size=FONT_SIZE), plot_bgcolor="white",
+                      xaxis_title=f"pixels moved {direction} (negative: the other way)",
+                      yaxis_title="test accuracy", yaxis_range=[0, 1],
+                      legend=dict(orientation="h", y=-0.3))
+    fig.update_xaxes(dtick=1, gridcolor="#e5e5e5")
+    fig.update_yaxes(gridcolor="#e5e5e5")
+    return fig

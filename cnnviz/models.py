@@ -549,7 +549,14 @@ def save_model(model: keras.Model, path: str | os.PathLike, *, include_optimizer
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"model files must end in .keras, got {path.name!r}")
-    model.save(path, include_optimizer=include_optimizer)
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
+        # Keras 3 ignores include_optimizer for .keras files: save an uncompiled
+        # copy with the same weights instead.
+        # (clone_model would copy the compilation too; from_config does not.)
+        copy = type(model).from_config(model.get_config())
+        copy.set_weights(model.get_weights())
+        model = copy
+    model.save(path)
     return path
 
 

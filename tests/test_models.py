@@ -1,0 +1,191 @@
+"""Tests for cnnviz.models: the course's builders, training, the queue, saving and the shipped models."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from cnnviz import data, models
+
+
+@pytest.fixture(scope="module")
+def fashion(data_dir):
+    """The real Fashion-MNIST, prepared the course's way."""
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist_folder(
+        data_dir / data.FASHION_FOLDER)
+    return (data.prepare_images(x_train), y_train), (data.prepare_images(x_test), y_test)
+
+
+def output_shapes(model):
+    return [(layer.name, tuple(layer.output.shape[1:])) for layer in model.layers]
+
+
+def test_cnn_matches_the_course_summary():
+    """Layer names, output shapes and parameters as the course's model.summary() prints them."""
+    model = models.build_cnn()
+    assert output_shapes(model) == [
+        ("conv_1", (26, 26, 64)), ("pool_1", (13, 13, 64)),
+        ("conv_2", (11, 11, 64)), ("pool_2", (5, 5, 64)),
+        ("flatten", (1600,)), ("dense_1", (20,)), ("output", (10,)),
+    ]
+    assert [layer.count_params() for layer in model.layers] == [640, 0, 36928, 0, 0, 32020, 210]
+    assert model.count_params() == models.CNN_PARAMS == 69_798
+
+
+def test_dense_matches_the_course():
+    model = models.build_dense()
+    assert output_shapes(model) == [("flatten", (784,)), ("dense_1", (20,)), ("output", (10,))]
+    assert model.count_params() == models.DENSE_PARAMS == 15_910
+
+
+def test_custom_cnn_parameters():
+    """Filters, kernel size, blocks and dense units change the model as the arithmetic says."""
+    model = models.build_cnn(filters=8, kernel_size=5, blocks=1, dense_units=16)
+    assert output_shapes(model)[:3] == [("conv_1", (24, 24, 8)), ("pool_1", (12, 12, 8)),
+                                        ("flatten", (1152,))]
+    assert model.count_params() == (5 * 5 * 8 + 8) + (1152 * 16 + 16) + (16 * 10 + 10)
+
+
+def test_cnn_shapes_arithmetic():
+    assert [(s.name, s.size) for s in models.cnn_shapes(kernel_size=5, blocks=2)] == [
+        ("conv_1", 24), ("pool_1", 12), ("conv_2", 8), ("pool_2", 4)]
+
+
+def test_maps_below_one_pixel_are_refused_with_the_arithmetic():
+    """Three 5x5 blocks on 28x28: 24, 12, 8, 4, then 0 -> refused, the steps shown."""
+    with pytest.raises(models.ShapeError) as info:
+        models.build_cnn(kernel_size=5, blocks=3)
+    message = str(info.value)
+    assert "conv_3: 4 - 5 + 1 = 0" in message
+    assert "pool_2: floor(8 / 2) = 4" in message and "28 x 28" in message
+
+
+def test_summary_rows_mark_shrinking_layers():
+    rows = models.summary_rows(models.build_cnn())
+    assert [r["layer"] for r in rows if r["shrinks"]] == ["conv_1", "pool_1", "conv_2", "pool_2"]
+    assert rows[0]["output shape"] == "(None, 26, 26, 64)"
+    assert sum(r["parameters"] for r in rows) == models.CNN_PARAMS
+
+
+def test_queue_one_at_a_time_in_order():
+    queue = models.TrainingQueue()
+    a, b, c = queue.join("a"), queue.join("b"), queue.join("c")
+    assert queue.try_acquire(a) and not queue.try_acquire(b) and not queue.try_acquire(c)
+    assert (queue.position(a), queue.position(b), queue.position(c)) == (0, 1, 2)
+    queue.release(a)
+    assert not queue.try_acquire(c)  # b is first in line
+    assert queue.try_acquire(b) and queue.position(c) == 1
+    queue.release(b)
+    queue.release(b)  # releasing twice is harmless
+    assert queue.try_acquire(c) and len(queue) == 1
+
+
+def test_queue_drops_tickets_not_heard_of():
+    """A closed tab cannot hold the slot: stale tickets are dropped."""
+    now = [0.0]
+    queue = models.TrainingQueue(stale_after_s=10, clock=lambda: now[0])
+    a, b = queue.join(), queue.join()
+    assert queue.try_acquire(a)
+    now[0] = 5
+    queue.touch(b)
+    now[0] = 12
+    assert queue.position(a) is None and queue.try_acquire(b)
+
+
+def test_queue_released_when_training_is_interrupted():
+    """An exception inside the run (like Streamlit's StopException) still frees the slot."""
+    queue = models.TrainingQueue()
+
+    class Interrupt(BaseException):
+        pass
+
+    ticket = queue.join()
+    with pytest.raises(Interrupt):
+        try:
+            assert queue.try_acquire(ticket)
+            raise Interrupt
+        finally:
+            queue.release(ticket)
+    assert not queue.running and len(queue) == 0
+
+
+def test_short_training_improves_accuracy_and_reports_progress(fashion):
+    """One epoch on 2,000 real images beats chance by far; the callback sees every batch."""
+    (x_train, y_train), (x_test, y_test) = fashion
+    x, y = data.subset(x_train, y_train, 2000, seed=0)
+    x_val, y_val = x_test[:1000], y_test[:1000]
+    keras.utils.set_random_seed(0)
+    run = models.TrainingRun("cnn", models.build_cnn(filters=16), settings={})
+    before = models.evaluate(run.model, x_val, y_val)["accuracy"]
+    batches, epochs = [], []
+    models.train(run, x, y, epochs=2, batch_size=100, validation_data=(x_val, y_val),
+                 on_batch=lambda e, b, n: batches.append((e, b, n)),
+                 on_epoch=lambda e, logs, s: epochs.append(e))
+    assert run.status == "done" and run.epochs_done == 2 and epochs == [0, 1]
+    assert batches[0] == (0, 1, 20) and batches[-1] == (1, 20, 20) and len(batches) == 40
+    assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    after = models.evaluate(run.model, x_val, y_val)["accuracy"]
+    assert before < 0.3 and after > 0.6
+    assert run.history["val_accuracy"][-1] == pytest.approx(after, abs=1e-3)
+
+
+def test_interrupted_training_keeps_finished_epochs(fashion):
+    """A hook that raises (a Stop click) ends fit; the run keeps what it had."""
+    (x_train, y_train), _ = fashion
+    x, y = x_train[:300], y_train[:300]
+    run = models.TrainingRun("dense", models.build_dense(), settings={})
+
+    class Stop(BaseException):
+        pass
+
+    def stop_in_second_epoch(epoch, batch, steps):
+        if epoch == 1 and batch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        models.train(run, x, y, epochs=5, batch_size=100, on_batch=stop_in_second_epoch)
+    assert run.status == "stopped" and run.epochs_done == 1 and len(run.history["loss"]) == 1
+
+
+def test_save_and_load_round_trip(tmp_path):
+    """Saved without the optimizer, loaded in safe mode: same predictions."""
+    model = models.compile_model(models.build_cnn(filters=4))
+    path = models.save_model(model, tmp_path / "m.keras")
+    loaded = models.load_model(path)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert models.model_bytes(model)[:2] == b"PK"  # a zip, as .keras files are
+
+
+def test_save_refuses_other_suffixes(tmp_path):
+    with pytest.raises(ValueError, match=".keras"):
+        models.save_model(models.build_dense(), tmp_path / "m.h5")
+
+
+def test_unexpected_layer_types_are_refused():
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda t: t)])
+    with pytest.raises(ValueError, match="Lambda"):
+        models.check_layers(model)
+
+
+@pytest.mark.parametrize("name, minimum, params", [("cnn", 0.91, 69_798), ("dense", 0.86, 15_910)])
+def test_shipped_models_on_the_real_test_set(fashion, name, minimum, params):
+    """The shipped models reach the required accuracy on all 10,000 test images, files <= 1 MB."""
+    _, (x_test, y_test) = fashion
+    path = models.SHIPPED_MODELS[name]
+    assert path.stat().st_size <= 1_000_000
+    model = models.load_shipped(name)
+    assert model.count_params() == params
+    assert models.evaluate(model, x_test, y_test)["accuracy"] >= minimum
+
+
+def test_cnn_tolerates_shifts_better_than_dense(fashion):
+    """The course's point: moved items hurt the dense network more than the CNN."""
+    _, (x_test, y_test) = fashion
+    shipped = {name: models.load_shipped(name) for name in ("dense", "cnn")}
+    curves = models.accuracy_vs_shift(shipped, x_test[:1000], y_test[:1000], [0, 4])
+    assert curves["cnn"][0] > curves["dense"][0]
+    assert curves["dense"][1] < curves["dense"][0] - 0.1
+    assert curves["cnn"][1] > curves["dense"][1]

@@ -185,3 +185,46 @@ def shift_accuracy_figure(shifts, curves: dict[str, list[float]], *, axis: str =
     fig.update_xaxes(dtick=1, gridcolor="#e5e5e5")
     fig.update_yaxes(gridcolor="#e5e5e5")
     return fig
+
+
+# --------------------------------------------------------------------------
+# Pooling
+# --------------------------------------------------------------------------
+
+POOL_WINDOW_COLOR = "#e61e1e"
+"""Frame of the pooling window being explained (the same red as the frame drawn on the image)."""
+
+POOL_KEPT_COLOR = "#ffb000"
+"""Ring around the cell a max/min pooling window kept."""
+
+
+def pool_window_figure(
+    neighbourhood: np.ndarray,
+    *,
+    origin: tuple[int, int],
+    window: tuple[int, int, int, int],
+    kept: tuple[int, int] | None = None,
+    title: str | None = None,
+    height: int | None = None,
+    zmin: float | None = 0,
+    zmax: float | None = 255,
+    colorscale=GRAY_COLORSCALE,
+    value_format: str = "",
+) -> go.Figure:
+    """A crop of a map with its numbers, one pooling window framed and the kept cell ringed.
+
+    ``origin`` is the crop's top-left (row, column) in the map; ``window`` is
+    (r0, r1, c0, c1) and ``kept`` (row, column), both in the map's coordinates.
+    """
+    fig = matrix_heatmap(neighbourhood, origin=origin, show_values=True, title=title, height=height,
+                         zmin=zmin, zmax=zmax, colorscale=colorscale, value_format=value_format)
+    r0, r1, c0, c1 = window
+    fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
+                  line=dict(color=POOL_WINDOW_COLOR, width=5))
+    if kept is not None:
+        r, c = kept
+        fig.add_shape(type="rect", x0=c - 0.42, x1=c + 0.42, y0=r - 0.42, y1=r + 0.42,
+                      line=dict(color=POOL_KEPT_COLOR, width=5))
+    fig.update_xaxes(dtick=1 if neighbourhood.shape[1] <= 12 else None)
+    fig.update_yaxes(dtick=1 if neighbourhood.shape[0] <= 12 else None)
+    return fig

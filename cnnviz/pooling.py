@@ -202,7 +202,7 @@ def pool2d(image, *, mode: str = "max", pool_size=2, strides=None, padding: str 
             else:
                 better = candidate > best if mode == "max" else candidate < best
                 np.copyto(best, candidate, where=better)
-                best_offset[better] = i * pw + j
+                np.copyto(best_offset, i * pw + j, where=better)
     kept_rows = kept_cols = None
     if mode == "average":
         if top or bottom or left or right:

@@ -192,3 +192,208 @@ def input_image_picker(key: str, *, gray: bool = True, default: str = STAIRWELL)
     if gray:
         image = images.to_grayscale(image)
     return choice, image
+
+
+# --------------------------------------------------------------------------
+# Kernel controls (shared by the Convolution and Pooling pages)
+# --------------------------------------------------------------------------
+
+CONV_SETTINGS_KEY = "conv_settings"
+"""Session key of the current ConvolutionSettings (the same kernel on every page)."""
+
+_KERNEL_TEXT_KEY = f"{CONV_SETTINGS_KEY}__text"
+_KERNEL_ERROR_KEY = f"{CONV_SETTINGS_KEY}__error"
+_KERNEL_VERSION_KEY = f"{CONV_SETTINGS_KEY}__version"
+CUSTOM_KERNEL = "custom"
+"""Preset picker entry meaning "the kernel I typed or edited"."""
+
+
+def current_convolution_settings():
+    """The kernel and options in use (the course's until changed), kept across pages."""
+    from cnnviz.convolution import ConvolutionSettings
+    from cnnviz.kernels import format_kernel
+
+    settings = st.session_state.get(CONV_SETTINGS_KEY)
+    if settings is None:
+        settings = ConvolutionSettings()
+        st.session_state[CONV_SETTINGS_KEY] = settings
+        st.session_state[_KERNEL_TEXT_KEY] = format_kernel(settings.kernel)
+    return settings
+
+
+def set_convolution_settings(settings, *, text: str | None = None) -> None:
+    """Store new settings; the kernel grid and text box on every page show them at once."""
+    from cnnviz.kernels import format_kernel
+
+    old = st.session_state.get(CONV_SETTINGS_KEY)
+    st.session_state[CONV_SETTINGS_KEY] = settings
+    if old is None or not np.array_equal(old.kernel, settings.kernel) or text is not None:
+        st.session_state[_KERNEL_TEXT_KEY] = format_kernel(settings.kernel) if text is None else text
+        st.session_state[_KERNEL_VERSION_KEY] = st.session_state.get(_KERNEL_VERSION_KEY, 0) + 1
+        st.session_state.pop(_KERNEL_ERROR_KEY, None)
+
+
+def _use_kernel(kernel, *, text: str | None = None, preset: str | None = None) -> None:
+    from cnnviz import kernels
+
+    settings = current_convolution_settings()
+    name = preset if preset is not None else kernels.preset_for(kernel)
+    set_convolution_settings(settings.replace(kernel=kernel, preset=name), text=text)
+
+
+def _on_preset(widget_key: str) -> None:
+    from cnnviz import kernels
+
+    name = st.session_state[widget_key]
+    if name == CUSTOM_KERNEL or name not in kernels.PRESETS:
+        return
+    preset = kernels.PRESETS[name]
+    settings = current_convolution_settings()
+    set_convolution_settings(settings.replace(kernel=preset.kernel.copy(), preset=name,
+                                              normalise=preset.normalise, weight=1.0))
+
+
+def _on_kernel_text(widget_key: str) -> None:
+    from cnnviz import kernels
+
+    text = st.session_state[widget_key]
+    try:
+        kernel = kernels.parse_kernel(text)
+    except kernels.KernelError as exc:
+        st.session_state[_KERNEL_TEXT_KEY] = text  # keep what was typed, to correct it
+        st.session_state[_KERNEL_ERROR_KEY] = str(exc)
+        return
+    _use_kernel(kernel, text=text)
+
+
+def _on_kernel_grid(editor_key: str) -> None:
+    from cnnviz import kernels
+
+    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
+    rows = current_convolution_settings().kernel.astype(object)
+    for row, changes in edits.items():
+        for col, value in changes.items():
+            rows[int(row), int(col)] = value
+    problems = [f"Row {r + 1}, column {c + 1} is empty: type a number."
+                for (r, c), v in np.ndenumerate(rows) if v is None]
+    try:
+        if problems:
+            raise kernels.KernelError(problems[0])
+        kernel = kernels.check_grid([[float(v) for v in row] for row in rows])
+    except (kernels.KernelError, TypeError, ValueError) as exc:
+        st.session_state[_KERNEL_ERROR_KEY] = str(exc)
+        st.session_state[_KERNEL_VERSION_KEY] = st.session_state.get(_KERNEL_VERSION_KEY, 0) + 1
+        return
+    _use_kernel(kernel)
+
+
+def _on_kernel_size(rows_key: str, cols_key: str) -> None:
+    kernel = current_convolution_settings().kernel
+    rows, cols = int(st.session_state[rows_key]), int(st.session_state[cols_key])
+    resized = np.zeros((rows, cols))
+    r, c = min(rows, kernel.shape[0]), min(cols, kernel.shape[1])
+    resized[:r, :c] = kernel[:r, :c]
+    _use_kernel(resized)
+
+
+def _on_option(widget_key: str, field_name: str) -> None:
+    value = st.session_state[widget_key]
+    if value is None:  # an emptied number box: keep the last value
+        return
+    set_convolution_settings(current_convolution_settings().replace(**{field_name: value}))
+
+
+def _seed(widget_key: str, value) -> None:
+    """Give a widget the stored value (widgets forget theirs when another page runs)."""
+    st.session_state[widget_key] = value
+
+
+def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True):
+    """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
+
+    The settings live in ``st.session_state[CONV_SETTINGS_KEY]``: the same kernel and
+    options appear on every page calling this (with its own ``key`` prefix) and survive
+    page switches. A bad kernel gets a message naming the problem; the last good one stays.
+    Widget keys: ``{key}_preset``, ``{key}_kernel_text``, ``{key}_padding``, ``{key}_stride``,
+    ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
+    """
+    from cnnviz import convolution as conv
+    from cnnviz import kernels
+
+    settings = current_convolution_settings()
+    kernel = settings.kernel
+
+    names = [*kernels.PRESETS, CUSTOM_KERNEL]
+    preset_key = f"{key}_preset"
+    _seed(preset_key, settings.preset if settings.preset in kernels.PRESETS else CUSTOM_KERNEL)
+    st.selectbox(
+        "Kernel", names, key=preset_key, on_change=_on_preset, args=(preset_key,),
+        format_func=lambda n: kernels.PRESETS[n].label if n in kernels.PRESETS else "My own kernel (typed or edited)",
+        help="A preset kernel, or your own: edit the grid or type the numbers below.",
+    )
+    if settings.preset in kernels.PRESETS:
+        st.caption(kernels.PRESETS[settings.preset].explanation)
+
+    version = st.session_state.get(_KERNEL_VERSION_KEY, 0)
+    rows_key, cols_key = f"{key}_kernel_rows", f"{key}_kernel_cols"
+    _seed(rows_key, kernel.shape[0])
+    _seed(cols_key, kernel.shape[1])
+    c1, c2 = st.columns(2)
+    c1.number_input("Rows", 1, conv.MAX_KERNEL_SIDE, key=rows_key, on_change=_on_kernel_size,
+                    args=(rows_key, cols_key), help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, on_change=_on_kernel_size,
+                    args=(rows_key, cols_key), help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    editor_key = f"{key}_kernel_grid__v{version}"
+    frame = pd.DataFrame(kernel, columns=[str(c) for c in range(kernel.shape[1])])
+    with st.container(key=f"{key}_kernel_grid"):
+        st.data_editor(
+            frame, key=editor_key, on_change=_on_kernel_grid, args=(editor_key,), num_rows="fixed",
+            hide_index=True,
+            column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
+                           for c in range(kernel.shape[1])},
+        )
+    text_key = f"{key}_kernel_text"
+    _seed(text_key, st.session_state.get(_KERNEL_TEXT_KEY, kernels.format_kernel(kernel)))
+    st.text_area(
+        "…or type the kernel", key=text_key, on_change=_on_kernel_text, args=(text_key,),
+        height=max(90, 28 * kernel.shape[0] + 30),
+        help="One row per line (or rows separated by ;), numbers separated by spaces or commas, "
+             "fractions like 1/9 allowed; or JSON such as [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]. "
+             "Press Ctrl+Enter or click outside the box to apply.",
+    )
+    if st.session_state.get(_KERNEL_ERROR_KEY):
+        st.error(f"{st.session_state[_KERNEL_ERROR_KEY]} Still using the last kernel that worked.",
+                 icon=":material/block:")
+
+    def option(widget, label, field_name, **kwargs):
+        widget_key = f"{key}_{field_name}"
+        _seed(widget_key, getattr(settings, field_name))
+        return widget(label, key=widget_key, on_change=_on_option, args=(widget_key, field_name), **kwargs)
+
+    option(st.number_input, "Weight", "weight", min_value=-1000.0, max_value=1000.0, step=0.1, format="%g",
+           help="Every sum is multiplied by this number (the course's weight = 1).")
+    option(st.checkbox, "Normalise: divide by the kernel's sum", "normalise",
+           disabled=not conv.can_normalise(kernel),
+           help="Keeps a blur's brightness. Not possible when the sum is 0, as for edge kernels."
+           if conv.can_normalise(kernel) else "This kernel's numbers add up to 0: there is nothing to divide by.")
+    option(st.selectbox, "Border (padding)", "padding", options=conv.PADDINGS,
+           format_func=conv.PADDING_LABELS.get,
+           help="What happens where the kernel hangs over the image's edge.")
+    option(st.radio, "Stride", "stride", options=conv.STRIDES, horizontal=True,
+           help="Step between kernel positions: 2 keeps every second row and column.")
+    option(st.toggle, "True convolution (flip the kernel)", "flip",
+           help="Off: cross-correlation, what the course's loop and Keras' Conv2D compute. "
+                "On: the kernel is rotated 180 degrees first, as in the mathematical definition.")
+    if show_mapping:
+        option(st.radio, "Show the result as", "mapping", options=conv.MAPPINGS,
+               format_func=conv.MAPPING_LABELS.get)
+    if show_channels:
+        option(st.radio, "Colour images", "channels", options=conv.CHANNELS,
+               format_func=conv.CHANNEL_LABELS.get)
+    return current_convolution_settings()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def png_of(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 image, cached (repeated images are not encoded again)."""
+    return images.png_bytes(image)

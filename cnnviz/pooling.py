@@ -387,3 +387,15 @@ def conv_pool_stages(image: np.ndarray, convolve: Callable[[np.ndarray], np.ndar
         current = max_pool(current, pool_size)
         maps.append((f"Pool {k}", current))
     return maps
+
+
+def cnn_input(image: np.ndarray, *, side: int = 28) -> np.ndarray:
+    """A grayscale image shrunk (anti-aliased) to ``side`` x ``side`` uint8, the size of the course's CNN input."""
+    from skimage.transform import resize
+
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"expected a grayscale (H, W) image, got shape {image.shape}")
+    small = resize(image, (side, side), anti_aliasing=image.shape[0] > side or image.shape[1] > side,
+                   preserve_range=True)
+    return np.clip(np.rint(small), 0, 255).astype(np.uint8)

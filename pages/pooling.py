@@ -1,0 +1,163 @@
+"""Pooling: the course's "Example: manual pooling" (convolve, then keep the largest value of every block)."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import convolution, data, figures, images, pooling, ui
+
+MODE_LABELS = {"max": "Max (the course)", "average": "Average", "min": "Min"}
+EDGE_LABELS = {"valid": "Valid: drop windows that stick out", "same": "Same: pad bottom/right, as Keras"}
+DISPLAY_SIDE = 512
+"""Panels are enlarged (nearest neighbour) to about this many pixels, so pooled blocks stay crisp."""
+
+ui.require_app_frame()
+st.title("Pooling")
+st.markdown(
+    "The course's *manual pooling*: convolve the image, then keep only the **largest value of every "
+    "4x4 block**, \"reducing the amount of information while keeping the features that were "
+    "detected\". Change the kernel, the pool or the image: every panel follows at once."
+)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def convolved(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str) -> np.ndarray:
+    """What the Convolution page shows for this image and settings (shared by all students)."""
+    return convolution.map_output(convolution.correlate2d(image, kernel, **dict(options)), mapping=mapping)
+
+
+def settings_key(settings) -> tuple:
+    return settings.kernel, tuple(settings.correlate_options().items()), settings.mapping
+
+
+def viewable(values: np.ndarray, factor: int = 1, *, signed: bool = False) -> np.ndarray:
+    """uint8 to show (signed maps rescaled min..max), enlarged ``factor`` times."""
+    shown = convolution.map_output(values, mapping="rescale" if signed else "clip")
+    return images.enlarge(shown, factor) if factor > 1 else shown
+
+
+def zoom(shape) -> int:
+    return max(1, DISPLAY_SIDE // max(shape[:2]))
+
+
+def shape_label(title: str, shape, original) -> None:
+    values = int(np.prod(shape[:2]))
+    change = pooling.reduction_percent(original[:2], shape[:2])
+    tail = "the original" if title == "Original" else f"{change:.1f} % fewer values than the original"
+    st.markdown(f"**{title}** · **{shape[0]}x{shape[1]}** = {values:,} values · {tail}")
+
+
+def pool_controls() -> dict:
+    a, b, c, d = st.columns([1.3, 1.4, 1.2, 1.6])
+    mode = a.radio("Keep from each window", list(MODE_LABELS), format_func=MODE_LABELS.get, key="pool_mode")
+    size = b.slider("Pool size", 1, pooling.MAX_POOL_SIZE, pooling.COURSE_POOL_SIZE, key="pool_size",
+                    help="Side of the square window (the course: 4; CNNs usually use 2).")
+    if b.toggle("Different height and width", key="pool_rect"):
+        size = (size, b.slider("Pool width", 1, pooling.MAX_POOL_SIZE, size, key="pool_width"))
+    stride = c.selectbox("Stride", ["= pool size", *range(1, pooling.MAX_POOL_SIZE + 1)], key="pool_stride",
+                         help="Step between windows. Equal to the pool size, windows sit side by side.")
+    edge = d.radio("Edges", list(EDGE_LABELS), format_func=EDGE_LABELS.get, key="pool_edge",
+                   help="When the image side is not a multiple of the stride.")
+    return dict(mode=mode, pool_size=size, strides=None if stride == "= pool size" else stride, padding=edge)
+
+
+@st.fragment
+def pipeline() -> None:
+    left, right = st.columns([1, 2])
+    with left:
+        name, image = ui.input_image_picker("pool_image")
+    with right, st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
+                            icon=":material/blur_on:"):
+        settings = ui.kernel_controls("pool_conv", show_channels=False)
+    with right:
+        st.caption(f"Kernel **{settings.kernel.shape[0]}x{settings.kernel.shape[1]}** "
+                   f"`{np.array2string(settings.kernel, separator=', ').replace(chr(10), '')}` · weight {settings.weight:g} · "
+                   f"{convolution.PADDING_LABELS[settings.padding]} · {convolution.MAPPING_LABELS[settings.mapping]}")
+    options = pool_controls()
+    conv = convolved(image, *settings_key(settings))
+    try:
+        pooled = pooling.pool2d(conv, **options)
+    except ValueError as exc:
+        st.warning(f"{exc}. Showing the image and its convolution only.", icon=":material/warning:")
+        pooled = None
+    panels = [("Original", image), ("Convolution applied", conv)]
+    if pooled is not None:
+        panels.append(("Pooled", pooled.values))
+    for column, (title, values) in zip(st.columns(3), panels):
+        with column:
+            shape_label(title, values.shape, image.shape)
+            st.image(viewable(values, zoom(values.shape)), width="stretch")
+    if pooled is not None:
+        window_explorer(conv, pooled)
+    shrink_section(image, settings)
+
+
+@st.fragment
+def window_explorer(conv: np.ndarray, pooled: pooling.Pooled) -> None:
+    st.header("Window explorer", divider="gray")
+    rows, cols = pooled.shape[:2]
+    a, b = st.columns(2)
+    row = a.slider("Output row", 0, rows - 1, rows // 2, key="pool_cell_row") if rows > 1 else 0
+    col = b.slider("Output column", 0, cols - 1, cols // 2, key="pool_cell_col") if cols > 1 else 0
+    story = pooling.describe_window(pooled, conv, row, col)
+    r0, r1, c0, c1 = story["bounds"]
+    view = viewable(conv)
+    p1, p2, p3 = st.columns([1, 1.2, 1])
+    with p1:
+        st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
+        st.image(images.enlarge(pooling.highlight_window(view, story["bounds"]), zoom(view.shape)), width="stretch")
+    with p2:
+        m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
+        n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
+        signed = conv.dtype != np.uint8
+        limit = convolution.signed_limit(conv) if signed else 255
+        fig = figures.pool_window_figure(
+            conv[m0:m1, n0:n1], origin=(m0, n0), window=story["bounds"], kept=story["kept"], height=430,
+            zmin=-limit if signed else 0, zmax=limit, colorscale="RdBu_r" if signed else figures.GRAY_COLORSCALE,
+            value_format=".0f" if signed else "")
+        st.plotly_chart(fig, key="pool_window_zoom", config={"displayModeBar": False})
+    with p3:
+        st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
+        pooled_view = viewable(pooled.values)
+        st.image(images.enlarge(pooling.highlight_window(pooled_view, (row, row + 1, col, col + 1)),
+                                zoom(pooled_view.shape)), width="stretch")
+    count = story["values"].size
+    if story["kept"] is None:
+        st.markdown(f"The window's **{count} values** are averaged: **{story['result']:.2f}** goes into cell ({row}, {col}).")
+    else:
+        word = "largest" if pooled.mode == "max" else "smallest"
+        st.markdown(f"Of the window's **{count} values**, the {word} is **{story['result']:g}** at row "
+                    f"{story['kept'][0]}, column {story['kept'][1]} (ringed in orange): it goes into cell ({row}, {col}).")
+    full = pooled.pool_size[0] * pooled.pool_size[1]
+    if count < full:
+        st.caption(f"This window sticks out of the image: its {full - count} padded cells are ignored (\"same\" edges).")
+
+
+@st.fragment
+def shrink_section(image: np.ndarray, settings) -> None:
+    st.header("How a CNN shrinks an image", divider="gray")
+    st.markdown("The course's CNN repeats **convolution (3x3, no padding)** and **2x2 max pooling** on a 28x28 "
+                "image: 28 → 26 → 13 → 11 → 5. Each step keeps the features and drops the detail.")
+    fashion, _ = ui.fashion_mnist() if data.data_dir() is not None else (None, None)
+    a, b, c = st.columns([1, 1, 2])
+    stages = a.slider("Conv + pool stages", 1, 3, 2, key="pool_stages")
+    sources = (["A Fashion-MNIST image"] if fashion is not None else []) + ["This page's image, shrunk to 28x28"]
+    source = b.radio("Input", sources, key="pool_stage_source")
+    if source == sources[0] and fashion is not None:
+        index = c.slider("Test image number", 0, len(fashion["test_raw"]) - 1, 0, key="pool_stage_index")
+        small = fashion["test_raw"][index]
+    else:
+        small = pooling.cnn_input(image)
+    kernel = settings.kernel if settings.kernel.shape == (3, 3) else convolution.COURSE_KERNEL
+    if settings.kernel.shape != (3, 3):
+        st.caption("The kernel on this page is not 3x3: the stages use the course's kernel.")
+    options = (settings.correlate_options() | {"padding": "valid", "stride": 1}).items()
+    maps = pooling.conv_pool_stages(small, lambda x: convolved(x, kernel, tuple(options), settings.mapping),
+                                    stages=stages)
+    for column, (title, values) in zip(st.columns(len(maps)), maps):
+        with column:
+            st.markdown(f"**{title}**  \n{values.shape[0]}x{values.shape[1]}")
+            st.image(viewable(values if title != "Input" else values.astype(np.uint8), max(1, 224 // values.shape[0])),
+                     width="stretch")
+
+
+pipeline()

@@ -228,3 +228,416 @@ def pool_window_figure(
     fig.update_xaxes(dtick=1 if neighbourhood.shape[1] <= 12 else None)
     fig.update_yaxes(dtick=1 if neighbourhood.shape[0] <= 12 else None)
     return fig
+
+
+# --------------------------------------------------------------------------
+# Activation maps (the Activations page)
+# --------------------------------------------------------------------------
+
+ACTIVATION_COLORSCALE = "inferno"
+"""The course's colour map for activation maps (``cmap='inferno'``)."""
+
+ACTIVATION_COLORSCALES = ("inferno", "viridis", "magma", "gray", "hot")
+"""Colour maps offered for activation maps; the first is the course's."""
+
+KERNEL_COLORSCALE = "RdBu_r"
+"""Learned weights: blue negative, white zero, red positive (a diverging scale)."""
+
+TRUE_CLASS_COLOR = "#1a9641"
+
+
+def _normalised(maps: np.ndarray) -> np.ndarray:
+    """Each map (over its last two axes) stretched from its own min..max to 0..1."""
+    maps = np.asarray(maps, dtype=np.float64)
+    low = maps.min(axis=(-2, -1), keepdims=True)
+    span = maps.max(axis=(-2, -1), keepdims=True) - low
+    return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1.0), 0.0)
+
+
+def _cell_data(values: np.ndarray) -> np.ndarray:
+    """customdata (rows, cols, 3): the map's own row and column, and the raw value."""
+    rows, cols = np.mgrid[0:values.shape[0], 0:values.shape[1]]
+    return np.dstack([rows, cols, values])
+
+
+def activation_grid(
+    images: np.ndarray,
+    columns: list[tuple[str, np.ndarray]],
+    *,
+    row_labels: list[str],
+    filter_index: int,
+    colorscale: str = ACTIVATION_COLORSCALE,
+    scale: str = "map",
+    input_axes: bool = True,
+    height_per_row: int = 230,
+) -> go.Figure:
+    """The course's grid, extended: one row per image, the image then one map per layer.
+
+    ``columns`` holds (title, maps (N, h, w)) for the chosen filter of each
+    layer. ``scale="map"`` stretches each map over its own min..max (one
+    colour bar from 0 = the map's min to 1 = its max; hover shows the real
+    value); ``"layer"`` gives every map of a layer the same range (one colour
+    bar per layer, under its column). With ``input_axes`` every map is drawn
+    on the input's 28x28 axes, one unit per map pixel and centred, so the
+    shrinking from 28 to 26 to 13 ... is visible; otherwise each map fills its cell.
+    """
+    from plotly.subplots import make_subplots
+
+    if scale not in ("map", "layer"):
+        raise ValueError(f"scale must be 'map' or 'layer'; got {scale!r}")
+    images = np.asarray(images)
+    n, side = len(images), images.shape[1]
+    ncols = 1 + len(columns)
+    titles = [f"<b>input</b><br>{side}x{images.shape[2]}"] + [
+        f"<b>{title}</b><br>{maps.shape[1]}x{maps.shape[2]}, filter {filter_index}"
+        for title, maps in columns
+    ]
+    fig = make_subplots(
+        rows=n, cols=ncols, column_titles=titles,
+        horizontal_spacing=0.025, vertical_spacing=min(0.06, 0.25 / max(n, 1)),
+    )
+    hover = ("map row %{customdata[0]}, column %{customdata[1]}<br>"
+             "activation %{customdata[2]:.3f}<extra></extra>")
+    for c, (title, maps) in enumerate(columns, start=2):
+        axis = "coloraxis" if scale == "map" else f"coloraxis{c}"
+        if scale == "layer":
+            low, high = float(np.min(maps)), float(np.max(maps))
+            x_domain = fig.layout[f"xaxis{c}" if c > 1 else "xaxis"].domain
+            fig.layout[axis] = dict(
+                colorscale=colorscale, cmin=low, cmax=high if high > low else low + 1.0,
+                colorbar=dict(
+                    orientation="h", x=(x_domain[0] + x_domain[1]) / 2, xanchor="center",
+                    y=-0.01, yanchor="top", len=(x_domain[1] - x_domain[0]) * 0.95,
+                    thickness=14, title=dict(text=f"{title} activation", side="bottom"),
+                ),
+            )
+        shown = _normalised(maps) if scale == "map" else np.asarray(maps, dtype=np.float64)
+        for r in range(n):
+            h, w = maps.shape[1:3]
+            offset_y, offset_x = ((side - h) / 2, (images.shape[2] - w) / 2) if input_axes else (0, 0)
+            fig.add_trace(
+                go.Heatmap(
+                    z=shown[r], x0=offset_x, dx=1, y0=offset_y, dy=1, coloraxis=axis,
+                    customdata=_cell_data(np.asarray(maps[r], dtype=np.float64)),
+                    hovertemplate=hover,
+                ),
+                row=r + 1, col=c,
+            )
+    for r in range(n):
+        fig.add_trace(
+            go.Heatmap(z=images[r], zmin=0, zmax=255, colorscale=GRAY_COLORSCALE, showscale=False,
+                       hovertemplate="row %{y}, column %{x}<br>pixel %{z}<extra></extra>"),
+            row=r + 1, col=1,
+        )
+        fig.update_yaxes(title_text=row_labels[r], title_font=dict(size=FONT_SIZE - 2), row=r + 1, col=1)
+    if scale == "map":
+        fig.update_layout(coloraxis=dict(
+            colorscale=colorscale, cmin=0, cmax=1,
+            colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max",
+                                     side="top"), thickness=16, len=min(1.0, 400 / (n * height_per_row)),
+                          y=1, yanchor="top"),
+        ))
+    for k in range(1, n * ncols + 1):
+        col = (k - 1) % ncols + 1
+        fixed = input_axes or col == 1
+        x_name, y_name = ("xaxis", "yaxis") if k == 1 else (f"xaxis{k}", f"yaxis{k}")
+        fig.layout[x_name].update(
+            showgrid=False, zeroline=False, constrain="domain", tickfont=dict(size=11),
+            range=[-0.5, images.shape[2] - 0.5] if fixed else None, showline=True, mirror=True,
+            linecolor="#bbbbbb",
+        )
+        fig.layout[y_name].update(
+            showgrid=False, zeroline=False, scaleanchor=x_name.replace("axis", ""),
+            constrain="domain", tickfont=dict(size=11), showline=True, mirror=True,
+            linecolor="#bbbbbb",
+            range=[side - 0.5, -0.5] if fixed else None, autorange=None if fixed else "reversed",
+        )
+    fig.update_layout(
+        height=n * height_per_row + 140, margin=dict(l=10, r=10, t=80, b=90 if scale == "layer" else 20),
+        font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
+    )
+    fig.update_annotations(font_size=FONT_SIZE - 1)
+    return fig
+
+
+def _mosaic(stack: np.ndarray, columns: int, *, gap: int = 1) -> tuple[np.ndarray, np.ndarray, list]:
+    """Tiles (K, h, w) laid out in a grid with NaN gaps: (z, customdata [k, row, col], tile corners)."""
+    count, h, w = stack.shape
+    rows = -(-count // columns)
+    z = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
+    data = np.full(z.shape + (3,), -1.0)
+    corners = []
+    rr, cc = np.mgrid[0:h, 0:w]
+    for k in range(count):
+        top, left = (k // columns) * (h + gap), (k % columns) * (w + gap)
+        z[top:top + h, left:left + w] = stack[k]
+        data[top:top + h, left:left + w] = np.dstack([np.full((h, w), k), rr, cc])
+        corners.append((top, left))
+    return z, data, corners
+
+
+def _mosaic_figure(z, data, corners, *, tile: tuple[int, int], hover: str, labels: bool,
+                   height: int, title: str | None, **heatmap) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=z, customdata=data, hovertemplate=hover, hoverongaps=False, **heatmap))
+    if labels:
+        for k, (top, left) in enumerate(corners):
+            fig.add_annotation(x=left - 0.5, y=top - 0.5, text=str(k), showarrow=False,
+                               xanchor="left", yanchor="bottom", font=dict(size=11, color="#444444"))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_layout(
+        title=dict(text=title, x=0.0, xanchor="left") if title else None, height=height,
+        margin=dict(l=10, r=10, t=70 if title else 20, b=10), font=dict(size=FONT_SIZE),
+        plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
+    )
+    return fig
+
+
+def filter_grid(
+    maps: np.ndarray,
+    *,
+    colorscale: str = ACTIVATION_COLORSCALE,
+    scale: str = "map",
+    columns: int = 8,
+    title: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """Every filter's map of one layer for one image, (h, w, filters), as a grid of tiles.
+
+    ``scale="map"``: each tile stretched over its own min..max; ``"layer"``: one
+    range for the whole layer (weak filters look dark). Hover gives the filter,
+    the map's row and column, and the real activation.
+    """
+    if scale not in ("map", "layer"):
+        raise ValueError(f"scale must be 'map' or 'layer'; got {scale!r}")
+    stack = np.moveaxis(np.asarray(maps, dtype=np.float64), -1, 0)
+    raw, _, _ = _mosaic(stack, columns)
+    shown = _normalised(stack) if scale == "map" else stack
+    z, data, corners = _mosaic(shown, columns)
+    data = np.dstack([data, raw])
+    h, w = stack.shape[1:]
+    rows = -(-len(stack) // columns)
+    bar = "activation<br>0 = the map's min<br>1 = its max" if scale == "map" else "activation"
+    return _mosaic_figure(
+        z, data, corners, tile=(h, w), labels=True, title=title,
+        height=height or min(1400, 120 + rows * max(60, int(900 / columns))),
+        hover="filter %{customdata[0]}, row %{customdata[1]}, column %{customdata[2]}"
+              "<br>activation %{customdata[3]:.3f}<extra></extra>",
+        colorscale=colorscale, colorbar=dict(title=dict(text=bar), thickness=16),
+    )
+
+
+def kernel_grid(
+    kernels: np.ndarray,
+    biases: np.ndarray | None = None,
+    *,
+    columns: int = 16,
+    title: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """Learned kernels (filters, kh, kw) as small heatmaps on one diverging scale, 0 = white."""
+    kernels = np.asarray(kernels, dtype=np.float64)
+    limit = float(np.abs(kernels).max()) or 1.0
+    z, data, corners = _mosaic(kernels, columns)
+    bias = np.zeros(len(kernels)) if biases is None else np.asarray(biases, dtype=np.float64)
+    k_index = data[..., 0].astype(int)
+    data = np.dstack([data, np.where(k_index >= 0, bias[np.clip(k_index, 0, None)], np.nan)])
+    rows = -(-len(kernels) // columns)
+    return _mosaic_figure(
+        z, data, corners, tile=kernels.shape[1:], labels=True, title=title,
+        height=height or 110 + rows * 75,
+        hover="filter %{customdata[0]}, weight row %{customdata[1]}, column %{customdata[2]}"
+              "<br>weight %{z:.4f} (bias %{customdata[3]:.4f})<extra></extra>",
+        colorscale=KERNEL_COLORSCALE, zmid=0, zmin=-limit, zmax=limit,
+        colorbar=dict(title=dict(text="weight"), thickness=16),
+    )
+
+
+def prediction_figure(
+    probabilities: np.ndarray,
+    class_names,
+    *,
+    true_labels=None,
+    row_labels: list[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Predicted probabilities, one row per image and one column per class, the true class framed."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    n = len(probabilities)
+    labels = row_labels or [f"image {k}" for k in range(n)]
+    fig = go.Figure(go.Heatmap(
+        z=probabilities, x=list(class_names), y=labels, zmin=0, zmax=1, colorscale="Blues",
+        texttemplate="%{z:.0%}", textfont=dict(size=FONT_SIZE - 2), xgap=2, ygap=2,
+        hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
+        colorbar=dict(title=dict(text="probability"), tickformat=".0%", thickness=16),
+    ))
+    if true_labels is not None:
+        for r, label in enumerate(true_labels):
+            fig.add_shape(type="rect", x0=label - 0.5, x1=label + 0.5, y0=r - 0.5, y1=r + 0.5,
+                          line=dict(color=TRUE_CLASS_COLOR, width=4))
+    fig.update_xaxes(side="top", tickangle=-30, showgrid=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_layout(
+        title=dict(text=title, x=0.0, xanchor="left") if title else None,
+        height=150 + 48 * n, margin=dict(l=10, r=10, t=130 if title else 90, b=10),
+        font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Convolution lab
+# --------------------------------------------------------------------------
+
+SIGNED_COLORSCALE = "RdBu_r"
+"""Signed convolution results and kernels: blue negative, white zero, red positive."""
+
+WINDOW_COLOR = "#e61e1e"
+"""Outline of the kernel's window on the input."""
+
+
+def _colorscale_stops(name: str) -> tuple[np.ndarray, np.ndarray]:
+    from plotly.colors import get_colorscale, unlabel_rgb
+
+    scale = get_colorscale(name)
+    positions = np.array([float(p) for p, _ in scale])
+    colours = np.array([unlabel_rgb(c) if c.startswith("rgb") else unlabel_rgb(f"rgb{tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))}")
+                        for _, c in scale], dtype=np.float64)
+    return positions, colours
+
+
+def signed_rgb(values: np.ndarray, *, limit: float | None = None, colorscale: str = SIGNED_COLORSCALE) -> np.ndarray:
+    """Signed values as an (H, W, 3) uint8 image on a diverging scale centred on 0.
+
+    ``limit`` maps to the scale's ends (default: the largest absolute value), so the
+    picture matches a Plotly heatmap with ``zmin=-limit, zmax=limit``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if limit is None:
+        limit = max(1.0, float(np.abs(values).max(initial=0.0)))
+    t = np.clip((values / limit + 1.0) / 2.0, 0.0, 1.0)
+    positions, colours = _colorscale_stops(colorscale)
+    rgb = np.stack([np.interp(t, positions, colours[:, k]) for k in range(3)], axis=-1)
+    return np.rint(rgb).astype(np.uint8)
+
+
+def kernel_figure(kernel: np.ndarray, *, title: str | None = None, height: int | None = None) -> go.Figure:
+    """A kernel as a coloured grid with its numbers (blue negative, white 0, red positive)."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    limit = max(1e-9, float(np.abs(kernel).max()))
+    fig = matrix_heatmap(kernel, title=title, show_values=True, zmin=-limit, zmax=limit,
+                         colorscale=SIGNED_COLORSCALE, value_format=":.4~g",
+                         height=height or 90 + 34 * kernel.shape[0] + (50 if title else 0))
+    fig.update_xaxes(title_text=None)
+    fig.update_yaxes(title_text=None)
+    return fig
+
+
+def result_heatmap(values: np.ndarray, *, mapping: str, title: str | None = None,
+                   origin: tuple[int, int] = (0, 0), height: int | None = None,
+                   limit: float | None = None) -> go.Figure:
+    """A crop of a convolution result: gray 0..255, or diverging around 0 for signed values."""
+    values = np.asarray(values)
+    if mapping == "signed":
+        limit = limit or max(1.0, float(np.abs(values).max(initial=0.0)))
+        return matrix_heatmap(values, title=title, origin=origin, height=height, zmin=-limit, zmax=limit,
+                              colorscale=SIGNED_COLORSCALE, value_format=":.4~g")
+    return matrix_heatmap(values, title=title, origin=origin, height=height)
+
+
+def arithmetic_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
+                      *, origin: tuple[int, int] = (0, 0), height: int | None = None) -> go.Figure:
+    """Input window × kernel = products, side by side, every cell with its number."""
+    from plotly.subplots import make_subplots
+
+    window, kernel, products = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
+    kr, kc = kernel.shape
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
+                        subplot_titles=("input window", "× kernel", "= products"))
+    r0, c0 = origin
+    size = max(8, FONT_SIZE - 2 - max(kr, kc) // 2)
+    klim = max(1e-9, float(np.abs(kernel).max()))
+    plim = max(1e-9, float(np.abs(products).max()))
+    for k, (z, scale, zmin, zmax, x, y, hover) in enumerate((
+        (window, GRAY_COLORSCALE, 0, 255, np.arange(c0, c0 + kc), np.arange(r0, r0 + kr),
+         "input row %{y}, column %{x}<br>value %{z:.4~g}"),
+        (kernel, SIGNED_COLORSCALE, -klim, klim, np.arange(kc), np.arange(kr),
+         "kernel row %{y}, column %{x}<br>%{z:.4~g}"),
+        (products, SIGNED_COLORSCALE, -plim, plim, np.arange(kc), np.arange(kr),
+         "product %{z:.4~g}"),
+    ), start=1):
+        fig.add_trace(go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
+                                 xgap=1, ygap=1, texttemplate="%{z:.4~g}", textfont=dict(size=size),
+                                 hovertemplate=hover + "<extra></extra>"), row=1, col=k)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
+                         zeroline=False, row=1, col=k, dtick=1 if kr <= 9 else None)
+        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k, dtick=1 if kc <= 9 else None)
+    fig.update_layout(height=height or 140 + 110 * min(kr, 5), margin=dict(l=10, r=10, t=70, b=10),
+                      font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE))
+    fig.update_annotations(yshift=28)
+    return fig
+
+
+def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int], anchor: tuple[int, int],
+                      stride: int = 1, valid_offset: tuple[int, int] = (0, 0), mapping: str = "clip",
+                      height: int = 460) -> go.Figure:
+    """The kernel sliding over a small image one position at a time while the output fills in.
+
+    ``steps`` is :func:`cnnviz.convolution.sliding_steps`' list of (row, col, output so far).
+    Animated in the browser (Plotly frames, Play/Pause and a slider): no server round trip per step.
+    """
+    from plotly.subplots import make_subplots
+
+    image = np.asarray(image, dtype=np.float64)
+    kr, kc = kernel_shape
+    ar, ac = anchor
+    first = steps[0][2] if steps else np.full((1, 1), np.nan)
+    signed = mapping == "signed"
+    finals = [s[2] for s in steps]
+    limit = max([1.0] + [float(np.nanmax(np.abs(f))) for f in finals[-1:] if np.isfinite(f).any()])
+    out_scale = dict(colorscale=SIGNED_COLORSCALE, zmin=-limit, zmax=limit) if signed else \
+        dict(colorscale=GRAY_COLORSCALE, zmin=0, zmax=255)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        subplot_titles=("input: the kernel's window", "output, filling in"))
+    size = max(8, FONT_SIZE - max(image.shape) // 3)
+    fig.add_trace(go.Heatmap(z=image, colorscale=GRAY_COLORSCALE, zmin=0, zmax=255, showscale=False, xgap=1,
+                             ygap=1, texttemplate="%{z:.0f}", textfont=dict(size=size),
+                             hovertemplate="row %{y}, column %{x}<br>%{z}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=first, showscale=False, xgap=1, ygap=1, texttemplate="%{z:.4~g}",
+                             textfont=dict(size=size), hoverongaps=False,
+                             hovertemplate="row %{y}, column %{x}<br>%{z}<extra></extra>", **out_scale),
+                  row=1, col=2)
+
+    def shapes(r: int, c: int) -> list[dict]:
+        top = r * stride + valid_offset[0] - ar
+        left = c * stride + valid_offset[1] - ac
+        return [
+            dict(type="rect", xref="x", yref="y", x0=left - 0.5, x1=left + kc - 0.5, y0=top - 0.5,
+                 y1=top + kr - 0.5, line=dict(color=WINDOW_COLOR, width=4)),
+            dict(type="rect", xref="x2", yref="y2", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                 line=dict(color=WINDOW_COLOR, width=4)),
+        ]
+
+    frames = [go.Frame(data=[go.Heatmap(z=partial)], traces=[1], name=str(k),
+                       layout=dict(shapes=shapes(r, c))) for k, (r, c, partial) in enumerate(steps)]
+    fig.frames = frames
+    if steps:
+        fig.update_layout(shapes=shapes(steps[0][0], steps[0][1]))
+    play = dict(frame=dict(duration=350, redraw=True), fromcurrent=True, transition=dict(duration=0))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=80, b=10), font=dict(size=FONT_SIZE), plot_bgcolor="white",
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.04, xanchor="left", yanchor="top",
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])],
+        sliders=[dict(active=0, x=0.22, y=-0.02, len=0.78, currentvalue=dict(prefix="step "),
+                      steps=[dict(label=str(k + 1), method="animate",
+                                  args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
+                             for k in range(len(steps))])],
+    )
+    for k in (1, 2):
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
+                         zeroline=False, row=1, col=k)
+        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k)
+    fig.update_annotations(yshift=26)
+    return fig

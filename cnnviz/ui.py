@@ -23,6 +23,26 @@ UPLOAD = "Upload an image…"
 
 
 # --------------------------------------------------------------------------
+# The app frame
+# --------------------------------------------------------------------------
+
+
+def require_app_frame() -> None:
+    """Make sure this page runs inside app.py's navigation; call first on every page.
+
+    When a server's very first visit opens a page's URL, Streamlit 1.67 sees the
+    ``pages/`` folder and runs that file on its own (its old multipage mode),
+    without app.py: no page config, a wrong menu. Switching the old mode off and
+    rerunning puts the page back inside app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+# --------------------------------------------------------------------------
 # Cached, shared data (read-only arrays shared by all sessions)
 # --------------------------------------------------------------------------
 
@@ -192,6 +212,43 @@ def input_image_picker(key: str, *, gray: bool = True, default: str = STAIRWELL)
     if gray:
         image = images.to_grayscale(image)
     return choice, image
+
+
+# --------------------------------------------------------------------------
+# Fashion-MNIST (shared, read-only; loaded once per server process)
+# --------------------------------------------------------------------------
+
+FASHION_SPINNER = (
+    "Loading Fashion-MNIST… (on a machine that has never used it, Keras downloads about "
+    "30 MB first; this gives up after 2 minutes)"
+)
+
+
+@st.cache_resource(show_spinner=FASHION_SPINNER)
+def _fashion_mnist() -> dict[str, np.ndarray]:
+    from cnnviz import data
+
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
+    arrays = {
+        "train_raw": x_train, "train_labels": y_train, "test_raw": x_test, "test_labels": y_test,
+        "train": data.prepare_images(x_train), "test": data.prepare_images(x_test),
+    }
+    for array in arrays.values():
+        array.setflags(write=False)
+    return arrays
+
+
+def fashion_mnist() -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """Fashion-MNIST shared by all sessions, or None and a sentence saying how to provide it.
+
+    Keys: "train_raw"/"test_raw" (N, 28, 28) uint8 as loaded, "train"/"test" prepared
+    the course's way (N, 28, 28, 1) float32 in 0..1, "train_labels"/"test_labels".
+    A failure is not cached: the next visit tries again.
+    """
+    try:
+        return _fashion_mnist(), None
+    except DataUnavailable as exc:
+        return None, str(exc)
 
 
 # --------------------------------------------------------------------------
@@ -397,3 +454,233 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
 def png_of(image: np.ndarray) -> bytes:
     """PNG bytes of a uint8 image, cached (repeated images are not encoded again)."""
     return images.png_bytes(image)
+
+
+# --------------------------------------------------------------------------
+# Trained models for the Activations page (Keras is imported only when called)
+# --------------------------------------------------------------------------
+
+MODEL_SOURCES = {
+    "shipped": "The trained CNN shipped with the app",
+    "trained": "My model from the Train page",
+    "upload": "Upload a .keras / .h5 file",
+}
+"""Where the Activations page's model comes from: choice -> label."""
+
+
+@st.cache_resource(show_spinner="Loading the trained CNN (once per server)…")
+def _shipped_activation_model():
+    from cnnviz.activations import ActivationModel
+    from cnnviz.models import load_shipped
+
+    return ActivationModel(load_shipped("cnn"))
+
+
+def shipped_activation_model():
+    """The shipped CNN with its feature extractor, shared by every session (loaded once),
+    or None and a sentence saying why not. A failure is not cached."""
+    from cnnviz.models import SHIPPED_MODELS
+
+    try:
+        return _shipped_activation_model(), None
+    except Exception as exc:  # noqa: BLE001 - missing file, Keras error: words, not a traceback
+        return None, (f"The shipped CNN ({SHIPPED_MODELS['cnn'].name}) could not be loaded "
+                      f"({type(exc).__name__}: {str(exc)[:200]}).")
+
+
+def trained_activation_model():
+    """The model trained on the Train page in this session, checked, with its extractor
+    (built once per model), or None and a sentence saying why not."""
+    from cnnviz.model_files import ModelFileError, check_model
+    from cnnviz.models import TRAINED_MODEL_KEY
+
+    model = st.session_state.get(TRAINED_MODEL_KEY)
+    if model is None:
+        return None, "You have not trained a model on the Train page in this session yet."
+    memo = st.session_state.get("activations__trained_memo")
+    if memo is None or memo[0] is not model:
+        try:
+            memo = (model, check_model(model), None)
+        except ModelFileError as exc:
+            memo = (model, None, f"The model from the Train page cannot be used here: {exc}")
+        st.session_state["activations__trained_memo"] = memo
+    return memo[1], memo[2]
+
+
+def model_upload(key: str):
+    """A checked model upload kept in this session; bad files get a message and the last
+    good model stays. Returns an ActivationModel or None. Each file is checked once."""
+    from cnnviz import model_files
+
+    good_key, seen_key, error_key = f"{key}__last_good", f"{key}__seen", f"{key}__error"
+    upload = st.file_uploader(
+        "Upload a trained model (.keras or .h5)", type=["keras", "h5"], key=key,
+        help=(f"At most {model_files.MAX_FILE_BYTES // 2**20} MB. A CNN for 28x28 grayscale "
+              "images with 10 outputs, made of ordinary layers (no Lambda or custom code). "
+              "Keras' safe mode is always on."),
+    )
+    if upload is not None and st.session_state.get(seen_key) != upload.file_id:
+        st.session_state[seen_key] = upload.file_id
+        st.session_state.pop(error_key, None)
+        try:
+            explorer = model_files.open_model_bytes(upload.getvalue(), upload.name)
+        except model_files.ModelFileError as exc:
+            st.session_state[error_key] = f"{upload.name}: {exc}"
+        else:
+            st.session_state[good_key] = (upload.name, explorer)
+    if upload is not None and st.session_state.get(error_key):
+        st.error(st.session_state[error_key], icon=":material/block:")
+        if st.session_state.get(good_key):
+            st.caption(f"Still using the last model that worked: {st.session_state[good_key][0]}.")
+    last = st.session_state.get(good_key)
+    return None if last is None else last[1]
+
+
+def activation_model_picker(key: str):
+    """Choose the model to explore: shipped (default), trained in this session, or uploaded.
+
+    Returns (ActivationModel or None, a short description). When the chosen
+    source has no usable model yet, says so and falls back to the shipped CNN.
+    """
+    source = st.radio("Model", list(MODEL_SOURCES), format_func=MODEL_SOURCES.get,
+                      horizontal=True, key=key)
+    explorer, problem = None, None
+    if source == "trained":
+        explorer, problem = trained_activation_model()
+        name = st.session_state.get("cnnviz_trained_model_name") or "your model from the Train page"
+    elif source == "upload":
+        explorer = model_upload(f"{key}__upload")
+        name = "your uploaded model"
+        if explorer is None:
+            problem = "No model uploaded yet."
+    if explorer is not None:
+        return explorer, name
+    shipped, shipped_problem = shipped_activation_model()
+    if problem:
+        st.info(f"{problem} Showing the shipped CNN meanwhile.", icon=":material/info:")
+    if shipped is None:
+        st.error(f"{shipped_problem} Upload a model instead.", icon=":material/error:")
+    return shipped, "the shipped CNN (trained on Fashion-MNIST, the course's architecture)"
+
+
+ACTIVATION_DRAWING_KEY = "activations_drawing"
+"""Session key of the 28x28 image drawn on the Activations page."""
+
+_DRAW_EDITOR = "act_draw_editor"
+_DRAW_SCALE = 12
+"""Each of the 28x28 pixels is drawn as a 12x12 block (a 336-pixel canvas)."""
+
+
+def activation_drawing(start: np.ndarray | None = None) -> np.ndarray:
+    """The 28x28 uint8 image drawn on the Activations page (``start``, or black, at first)."""
+    if st.session_state.get(ACTIVATION_DRAWING_KEY) is None:
+        first = np.zeros((28, 28), np.uint8) if start is None else np.array(start, np.uint8)
+        st.session_state[ACTIVATION_DRAWING_KEY] = first
+    return st.session_state[ACTIVATION_DRAWING_KEY]
+
+
+def _set_drawing(image: np.ndarray) -> None:
+    set_matrix(ACTIVATION_DRAWING_KEY, image, editor_key=_DRAW_EDITOR)
+
+
+def _drawing_input(start: np.ndarray | None) -> np.ndarray:
+    from streamlit_image_coordinates import streamlit_image_coordinates
+
+    from cnnviz.activations import draw_stroke, to_model_input
+
+    drawing = activation_drawing(start)
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Clear", key="act_draw_clear", help="All black, as the background of Fashion-MNIST."):
+        _set_drawing(np.zeros_like(drawing))
+    if start is not None and b2.button("Test image", key="act_draw_start",
+                                       help="Start again from the first image of the grid."):
+        _set_drawing(start)
+    if b3.button("Invert", key="act_draw_invert", help="255 − value: the negative."):
+        _set_drawing(255 - drawing)
+    m1, m2 = st.columns(2)
+    erase = m1.toggle("Erase", key="act_draw_erase", help="Off: paint white. On: paint black.")
+    radius = m2.slider("Brush", 0.5, 3.0, 1.2, 0.1, key="act_draw_radius", help="Brush radius in pixels.")
+    drawing = activation_drawing(start)
+    st.caption("Click or drag on the image to paint.")
+    value = streamlit_image_coordinates(images.enlarge(drawing, _DRAW_SCALE), key="act_canvas",
+                                        click_and_drag=True, width=28 * _DRAW_SCALE, cursor="crosshair")
+    if value and value.get("unix_time") != st.session_state.get("act_canvas__seen"):
+        st.session_state["act_canvas__seen"] = value.get("unix_time")
+        size = 28 / float(value.get("width") or 28 * _DRAW_SCALE)
+        points = [(value[f"y{s}"] * size - 0.5, value[f"x{s}"] * size - 0.5) for s in ("1", "2")] \
+            if "x1" in value else [(value["y"] * size - 0.5, value["x"] * size - 0.5)] * 2
+        _set_drawing(draw_stroke(drawing, points[0], points[1], radius=radius, value=0 if erase else 255))
+        st.rerun(scope="fragment")
+    with st.expander("Upload a picture or edit the numbers"):
+        invert = st.toggle("Invert the picture (dark object on a light background)", key="act_draw_upload_invert")
+        decoded = image_upload("act_draw_upload", label="A PNG or JPEG, made 28x28 grayscale")
+        if decoded is not None and st.session_state.get("act_draw_upload__used") != (id(decoded), invert):
+            st.session_state["act_draw_upload__used"] = (id(decoded), invert)
+            _set_drawing(to_model_input(decoded.array, invert=invert))
+            st.rerun(scope="fragment")
+        matrix_editor(ACTIVATION_DRAWING_KEY, default=drawing, key=_DRAW_EDITOR, height=400)
+    return activation_drawing(start)
+
+
+@st.fragment
+def activation_playground(explorer, layers: list[str], filter_index: int, *, colorscale: str,
+                          scale: str, input_axes: bool, start: np.ndarray | None = None) -> None:
+    """Draw or edit a 28x28 image and see its activation maps and the prediction at once."""
+    from cnnviz import figures
+    from cnnviz.data import CLASS_NAMES
+
+    left, right = st.columns([1, 2.3])
+    with left:
+        drawing = _drawing_input(start)
+    with right:
+        columns = [(n, explorer.maps(drawing, n)[..., filter_index]) for n in layers]
+        st.plotly_chart(figures.activation_grid(
+            drawing[np.newaxis], columns, row_labels=["your drawing"], filter_index=filter_index,
+            colorscale=colorscale, scale=scale, input_axes=input_axes, height_per_row=260),
+            key="act_draw_grid", config={"displayModeBar": False})
+        probabilities = explorer.probabilities(drawing)
+        best = int(probabilities[0].argmax())
+        st.markdown(f"The model says **{CLASS_NAMES[best]}** ({probabilities[0, best]:.0%}).")
+        st.plotly_chart(figures.prediction_figure(probabilities, CLASS_NAMES, row_labels=["your drawing"]),
+                        key="act_draw_predict", config={"displayModeBar": False})
+
+
+def learned_kernels(explorer) -> None:
+    """The first Conv2D layer's kernels as heatmaps, one of them sent to the Convolution lab."""
+    from pathlib import Path
+
+    from cnnviz import figures
+
+    kernels, biases = explorer.first_conv_kernels()
+    name = explorer.names[explorer.kinds.index("Conv2D")]
+    count, kh, kw = kernels.shape
+    st.plotly_chart(figures.kernel_grid(
+        kernels, biases, title=f"The {count} kernels {name} learned ({kh}x{kw}; white = 0, "
+                               "red positive, blue negative)"),
+        key="act_kernels", config={"displayModeBar": False})
+    st.markdown(
+        f"Each map of **{name}** is `ReLU(sum(kernel × window) + bias)`: the layer also **adds "
+        "a bias** and then **sets negative results to 0** (ReLU). The model saw pixels "
+        "scaled to 0..1; the weights are small (about ±0.1 to ±0.5)."
+    )
+    c1, c2 = st.columns([1, 2])
+    k = c1.number_input(f"Kernel (0 to {count - 1})", 0, count - 1, min(1, count - 1), key="act_kernel")
+    c1.dataframe(pd.DataFrame(kernels[k]).style.format("{:+.3f}"), hide_index=False)
+    c1.caption(f"bias {biases[k]:+.4f}")
+    with c2:
+        if not (Path(__file__).resolve().parent.parent / "pages" / "convolution.py").exists():
+            st.caption("The Convolution lab is not part of this app yet.")
+            return
+        st.markdown(
+            "Open this kernel in the **Convolution lab** to slide it over any image yourself. "
+            "On 0..255 pixels these small weights give results of a few tens, mostly negative, "
+            "which the course's clipping would turn black: the lab opens with **signed values** "
+            "(blue below 0, red above). It shows the sum only: no bias, no ReLU."
+        )
+        if st.button(f"Open kernel {k} in the Convolution lab", key="act_open_kernel",
+                     icon=":material/blur_on:", type="primary"):
+            settings = current_convolution_settings().replace(
+                kernel=kernels[k], preset=None, mapping="signed", padding="valid", stride=1,
+                weight=1.0, normalise=False, flip=False)
+            set_convolution_settings(settings)
+            st.switch_page("pages/convolution.py")

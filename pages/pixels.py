@@ -8,6 +8,7 @@ from cnnviz import figures, images, ui
 RGB_KEY = "rgb_matrix"
 GRAY_EDITOR = "gray_editor"
 
+ui.require_app_frame()
 st.title("Pixels are numbers")
 st.markdown(
     "A computer does not see a smiley or an astronaut: it sees a **matrix of numbers**. "
@@ -19,34 +20,36 @@ st.markdown(
 def grayscale_section() -> None:
     st.header("A grayscale matrix", divider="gray")
     matrix = ui.gray_matrix()
-    rows, cols = matrix.shape
-    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
-    new_rows = c1.number_input("Rows", 1, images.MAX_MATRIX_SIDE, rows, key="gray_rows",
-                               help="1 to 64. Growing adds black cells; shrinking keeps the top-left part.")
-    new_cols = c2.number_input("Columns", 1, images.MAX_MATRIX_SIDE, cols, key="gray_cols",
-                               help="1 to 64. Growing adds black cells; shrinking keeps the left part.")
-    if (new_rows, new_cols) != (rows, cols):
-        ui.set_matrix(ui.GRAY_MATRIX_KEY, images.resize_matrix(matrix, new_rows, new_cols),
+
+    def replace_matrix(make) -> None:
+        ui.set_matrix(ui.GRAY_MATRIX_KEY, make(ui.gray_matrix()), editor_key=GRAY_EDITOR)
+        for key in ("gray_rows", "gray_cols"):  # re-read the size from the new matrix
+            st.session_state.pop(key, None)
+
+    def resize() -> None:
+        shape = (st.session_state["gray_rows"], st.session_state["gray_cols"])
+        ui.set_matrix(ui.GRAY_MATRIX_KEY, images.resize_matrix(ui.gray_matrix(), *shape),
                       editor_key=GRAY_EDITOR)
-        matrix = ui.gray_matrix()
+
+    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+    c1.number_input("Rows", 1, images.MAX_MATRIX_SIDE, matrix.shape[0], key="gray_rows", on_change=resize,
+                    help="1 to 64. Growing adds black cells; shrinking keeps the top-left part.")
+    c2.number_input("Columns", 1, images.MAX_MATRIX_SIDE, matrix.shape[1], key="gray_cols", on_change=resize,
+                    help="1 to 64. Growing adds black cells; shrinking keeps the left part.")
     fill_value = c3.number_input("Fill value", 0, 255, 128, key="gray_fill_value",
                                  help="The value the Fill button writes into every cell.")
-    a, c, d, e, f, g, _ = st.columns([1, 1, 1, 1, 1.2, 1.4, 2])
     actions = [
-        (a.button("Clear", help="Every cell 0 (black)."), lambda m: np.zeros_like(m)),
-        (c.button("Fill", help="Every cell the fill value."), lambda m: np.full_like(m, fill_value)),
-        (d.button("Invert", help="255 − value: the negative."), images.invert),
-        (e.button("Random", help="Random values 0..255."), lambda m: images.random_matrix(m.shape)),
-        (f.button("Add noise", help="Random changes of about ±25."), images.add_noise),
-        (g.button("Reset smiley", type="primary", help="Back to the course's 10x10 smiley."),
-         lambda m: images.SMILEY.copy()),
+        ("Clear", "Every cell 0 (black).", np.zeros_like),
+        ("Fill", "Every cell the fill value.", lambda m: np.full_like(m, fill_value)),
+        ("Invert", "255 − value: the negative.", images.invert),
+        ("Random", "Random values 0..255.", lambda m: images.random_matrix(m.shape)),
+        ("Add noise", "Random changes of about ±25.", images.add_noise),
+        ("Reset smiley", "Back to the course's 10x10 smiley.", lambda m: images.SMILEY.copy()),
     ]
-    for pressed, action in actions:
-        if pressed:
-            ui.set_matrix(ui.GRAY_MATRIX_KEY, action(matrix), editor_key=GRAY_EDITOR)
-            st.session_state.pop("gray_rows", None)
-            st.session_state.pop("gray_cols", None)
-            st.rerun(scope="fragment")
+    for column, (label, help_text, make) in zip(st.columns([1, 1, 1, 1, 1.2, 1.4, 2]), actions):
+        column.button(label, help=help_text, on_click=replace_matrix, args=(make,),
+                      type="primary" if label == "Reset smiley" else "secondary")
+    matrix = ui.gray_matrix()
 
     left, right = st.columns([1.1, 1])
     with left:
@@ -64,6 +67,11 @@ def grayscale_section() -> None:
     d1.download_button("⬇ CSV", images.csv_text(matrix), "matrix.csv", "text/csv")
     d2.download_button("⬇ .npy", images.npy_bytes(matrix), "matrix.npy", "application/octet-stream")
     d3.download_button("⬇ PNG image", images.png_bytes(matrix), "matrix.png", "image/png")
+
+
+def reset_rgb() -> None:
+    for k in range(3):
+        ui.set_matrix(RGB_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
 
 
 @st.fragment
@@ -87,10 +95,7 @@ def rgb_section() -> None:
     with right:
         st.markdown("The same array as numpy prints it:")
         st.code(np.array2string(rgb, separator=", "), language="python")
-        if st.button("Reset to the course's 3x3 grid", key="rgb_reset"):
-            for k in range(3):
-                ui.set_matrix(RGB_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
-            st.rerun(scope="fragment")
+        st.button("Reset to the course's 3x3 grid", key="rgb_reset", on_click=reset_rgb)
 
 
 @st.fragment

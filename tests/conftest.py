@@ -39,3 +39,17 @@ def data_dir() -> Path:
 def no_data_dir(monkeypatch):
     """Run a test as on a user's machine: CNNVIZ_DATA_DIR unset."""
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+
+
+APP_PATH = str(ROOT / "app.py")
+
+
+def open_in_apptest(page: str, *, timeout: float = 30):
+    """An AppTest of the whole app (app.py's navigation) switched to ``page``, e.g. "pages/pixels.py"."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP_PATH, default_timeout=timeout)
+    app.run()
+    app.switch_page(page)
+    app.run()
+    return app

@@ -1,0 +1,86 @@
+"""AppTest tests for the Train page: data panel, model summary, shape errors, a tiny training."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from cnnviz import models, ui
+from tests.conftest import open_in_apptest
+
+PAGE = "pages/train.py"
+TIMEOUT = 180  # TensorFlow's import and a training take longer than AppTest's default 3 s
+
+
+@pytest.fixture
+def at(data_dir):
+    app = open_in_apptest(PAGE, timeout=TIMEOUT)
+    assert not app.exception, app.exception
+    return app
+
+
+def button(app, label):
+    return next(b for b in app.button if b.label == label)
+
+
+def test_page_opens_with_data_panel_and_course_cnn_summary(at):
+    assert at.title[0].value == "Train a network"
+    code = at.code[0].value
+    assert "(60000, 28, 28)" in code and "(60000, 28, 28, 1)" in code and "0.0..1.0" in code
+    summary = at.dataframe[0].value
+    assert list(summary["layer"]) == ["conv_1", "pool_1", "conv_2", "pool_2", "flatten", "dense_1", "output"]
+    assert summary["parameters"].sum() == models.CNN_PARAMS
+    assert "(None, 5, 5, 64)" in list(summary["output shape"])
+    comparison = at.dataframe[1].value
+    assert list(comparison["test accuracy"]) == [0.8675, 0.9065]  # the course's rows
+
+
+def test_dense_summary(at):
+    at.radio(key="train_arch").set_value("Dense network (course)").run()
+    assert not at.exception
+    assert at.dataframe[0].value["parameters"].sum() == models.DENSE_PARAMS
+
+
+def test_custom_cnn_that_shrinks_below_one_pixel_is_refused(at):
+    at.radio(key="train_arch").set_value("Custom CNN").run()
+    at.slider(key="train_kernel").set_value(5)
+    at.slider(key="train_blocks").set_value(3).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "conv_3: 4 - 5 + 1 = 0" in at.error[0].value
+    assert button(at, "Start training").disabled
+
+
+def test_tiny_training_adds_a_run_curve_and_comparison_row(at):
+    at.select_slider(key="train_size").set_value(500)
+    at.slider(key="train_epochs").set_value(1)
+    at.select_slider(key="train_batch").set_value(64)
+    button(at, "Start training").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    runs = at.session_state["train_runs"]
+    assert len(runs) == 1 and runs[0].status == "done" and runs[0].epochs_done == 1
+    assert set(runs[0].history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert 0.0 <= runs[0].test_accuracy <= 1.0
+    assert isinstance(at.session_state[models.TRAINED_MODEL_KEY], keras.Model)
+    comparison = at.dataframe[1].value
+    assert len(comparison) == 3 and comparison["model"].iloc[2] == "CNN (course)"
+    assert comparison["training images"].iloc[2] == 500
+    assert not models.training_queue().running  # the slot was released
+    assert at.get("plotly_chart")  # the curves
+
+
+def test_without_data_the_page_says_how_to_provide_it(monkeypatch, no_data_dir):
+    from keras.datasets import fashion_mnist
+
+    def offline():
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr(fashion_mnist, "load_data", offline)
+    ui._fashion_mnist.clear()
+    try:
+        app = open_in_apptest(PAGE, timeout=TIMEOUT)
+        assert not app.exception
+        assert len(app.error) == 1 and "CNNVIZ_DATA_DIR" in app.error[0].value
+        assert not app.button  # the page stops there
+    finally:
+        ui._fashion_mnist.clear()

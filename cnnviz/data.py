@@ -91,6 +91,10 @@ FASHION_FILES = {
 IMAGE_SHAPE = (28, 28, 1)
 """One prepared Fashion-MNIST image: height, width, one grey channel."""
 
+VALIDATION_SIZE = 6000
+"""Training images held out (the last ones) to choose settings and draw validation curves;
+the 10,000 test images are kept for the final measurement."""
+
 DOWNLOAD_TIMEOUT_S = 120.0
 """How long Keras' loader (cache or download) may take before we give up."""
 

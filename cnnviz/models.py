@@ -30,7 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from cnnviz.data import IMAGE_SHAPE, shift_images
+from cnnviz.data import IMAGE_SHAPE, VALIDATION_SIZE, shift_images
 
 TRAINED_MODEL_KEY = "cnnviz_trained_model"
 """st.session_state key holding the Keras model a student trained on the Train page
@@ -88,7 +88,7 @@ ALLOWED_LAYER_TYPES = frozenset(
 
 LIMITS = {
     "epochs": 30,
-    "train_size": 60_000,
+    "train_size": 60_000 - VALIDATION_SIZE,
     "batch_size": (16, 512),
     "filters": (1, 128),
     "kernel_size": (1, 7),
@@ -249,34 +249,32 @@ def summary_rows(model: keras.Model) -> list[dict]:
 
 # --- Threads and the one-at-a-time queue ------------------------------------
 
-_threads_lock = threading.Lock()
-_threads_set: tuple[int, int] | None = None
-
-
-def cap_tf_threads(intra: int | None = None, inter: int = 1) -> tuple[int, int] | None:
-    """Limit TensorFlow's thread pools (threads per op, ops in parallel).
+def cap_tf_threads(intra: int | None = None, inter: int = 1) -> tuple[int, int]:
+    """Limit TensorFlow's thread pools (threads per op, ops in parallel); return those in force.
 
     On a shared 2-core server one training must leave a core for the other
-    students' pages. Must run before TensorFlow's first operation; later calls
-    (or calls once TF has started) change nothing and return the values in
-    force, or None when TF had already started with its own defaults.
+    students' pages. This module calls it once on import (so every page that
+    uses TensorFlow runs capped); a later call may change the values only until
+    TensorFlow runs its first operation, after which nothing changes.
     ``intra`` defaults to ``$CNNVIZ_TF_THREADS`` or 1.
     """
-    global _threads_set
-    with _threads_lock:
-        if _threads_set is not None:
-            return _threads_set
-        if intra is None:
-            intra = int(os.environ.get(TF_THREADS_ENV, "1") or 1)
-        import tensorflow as tf
+    import tensorflow as tf
 
+    if intra is None:
         try:
-            tf.config.threading.set_intra_op_parallelism_threads(intra)
-            tf.config.threading.set_inter_op_parallelism_threads(inter)
-        except RuntimeError:  # TensorFlow already initialised: cannot change now
-            return None
-        _threads_set = (intra, inter)
-        return _threads_set
+            intra = max(1, int(os.environ.get(TF_THREADS_ENV, "1") or 1))
+        except ValueError:
+            intra = 1
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError:  # TensorFlow already running: its pools cannot change now
+        pass
+    return (tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+
+
+cap_tf_threads()
 
 
 @dataclass
@@ -397,6 +395,7 @@ class TrainingRun:
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch_seconds: list[float] = field(default_factory=list)
     status: str = "new"  # new, running, stopped, done, failed
+    test_accuracy: float | None = None
 
     @property
     def epochs_done(self) -> int:

@@ -354,7 +354,7 @@ def highlight_window(image: np.ndarray, bounds: tuple[int, int, int, int], *,
     gray = np.clip(np.asarray(image), 0, 255).astype(np.uint8)
     rgb = np.repeat(gray[..., None], 3, axis=2)
     h, w = gray.shape
-    t = thickness if thickness is not None else max(1, max(h, w) // 170)
+    t = thickness if thickness is not None else max(1, max(h, w) // 64)
     r0, r1, c0, c1 = bounds
     top, bottom, left, right = max(r0 - t, 0), min(r1 + t, h), max(c0 - t, 0), min(c1 + t, w)
     frame = np.zeros((h, w), dtype=bool)

@@ -3,12 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution, data, figures, images, pooling, ui
+from cnnviz import convolution, data, figures, images, kernels, pooling, ui
 
 MODE_LABELS = {"max": "Max (the course)", "average": "Average", "min": "Min"}
 EDGE_LABELS = {"valid": "Valid: drop windows that stick out", "same": "Same: pad bottom/right, as Keras"}
 DISPLAY_SIDE = 512
 """Panels are enlarged (nearest neighbour) to about this many pixels, so pooled blocks stay crisp."""
+STAGE_ZOOM = 5
+"""Screen pixels per value in the CNN stages: the maps are drawn to scale, so the shrinking shows."""
+TITLES = {"Original": "Original image", "Convolved": "With the convolution applied", "Pooled": "Downsampled (pooled)"}
 
 ui.require_app_frame()
 st.title("Pooling")
@@ -40,10 +43,9 @@ def zoom(shape) -> int:
 
 
 def shape_label(title: str, shape, original) -> None:
-    values = int(np.prod(shape[:2]))
     change = pooling.reduction_percent(original[:2], shape[:2])
-    tail = "the original" if title == "Original" else f"{change:.1f} % fewer values than the original"
-    st.markdown(f"**{title}** · **{shape[0]}x{shape[1]}** = {values:,} values · {tail}")
+    tail = "" if title == "Original" else f" · **{change:.1f} %** fewer"
+    st.markdown(f"**{TITLES[title]}**  \n{shape[0]}x{shape[1]} = {int(np.prod(shape[:2])):,} values{tail}")
 
 
 def pool_controls() -> dict:
@@ -69,30 +71,38 @@ def pipeline() -> None:
                             icon=":material/blur_on:"):
         settings = ui.kernel_controls("pool_conv", show_channels=False)
     with right:
-        st.caption(f"Kernel **{settings.kernel.shape[0]}x{settings.kernel.shape[1]}** "
-                   f"`{np.array2string(settings.kernel, separator=', ').replace(chr(10), '')}` · weight {settings.weight:g} · "
-                   f"{convolution.PADDING_LABELS[settings.padding]} · {convolution.MAPPING_LABELS[settings.mapping]}")
-    options = pool_controls()
+        name = kernels.PRESETS[settings.preset].label if settings.preset in kernels.PRESETS else "Your kernel"
+        st.caption(f"**{name}** `[{kernels.format_kernel(settings.kernel, row_sep='; ')}]` · weight "
+                   f"{settings.weight:g} · stride {settings.stride} · {convolution.PADDING_LABELS[settings.padding]} · "
+                   f"{convolution.MAPPING_LABELS[settings.mapping]}")
     conv = convolved(image, *settings_key(settings))
+    pooling_lab(image, conv, settings.mapping == "signed")
+    shrink_section(image, settings)
+
+
+@st.fragment
+def pooling_lab(image: np.ndarray, conv: np.ndarray, signed: bool) -> None:
+    """Pool controls, the three panels and the explorer: a pool change reruns only this."""
+    options = pool_controls()
     try:
         pooled = pooling.pool2d(conv, **options)
     except ValueError as exc:
         st.warning(f"{exc}. Showing the image and its convolution only.", icon=":material/warning:")
         pooled = None
-    panels = [("Original", image), ("Convolution applied", conv)]
+    panels = [("Original", image), ("Convolved", conv)]
     if pooled is not None:
         panels.append(("Pooled", pooled.values))
     for column, (title, values) in zip(st.columns(3), panels):
         with column:
             shape_label(title, values.shape, image.shape)
-            st.image(viewable(values, zoom(values.shape)), width="stretch")
+            st.image(ui.png_of(viewable(values, zoom(values.shape), signed=signed and title != "Original")),
+                     width="stretch")
     if pooled is not None:
-        window_explorer(conv, pooled)
-    shrink_section(image, settings)
+        window_explorer(conv, pooled, signed)
 
 
 @st.fragment
-def window_explorer(conv: np.ndarray, pooled: pooling.Pooled) -> None:
+def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> None:
     st.header("Window explorer", divider="gray")
     rows, cols = pooled.shape[:2]
     a, b = st.columns(2)
@@ -100,26 +110,6 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled) -> None:
     col = b.slider("Output column", 0, cols - 1, cols // 2, key="pool_cell_col") if cols > 1 else 0
     story = pooling.describe_window(pooled, conv, row, col)
     r0, r1, c0, c1 = story["bounds"]
-    view = viewable(conv)
-    p1, p2, p3 = st.columns([1, 1.2, 1])
-    with p1:
-        st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
-        st.image(images.enlarge(pooling.highlight_window(view, story["bounds"]), zoom(view.shape)), width="stretch")
-    with p2:
-        m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
-        n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
-        signed = conv.dtype != np.uint8
-        limit = convolution.signed_limit(conv) if signed else 255
-        fig = figures.pool_window_figure(
-            conv[m0:m1, n0:n1], origin=(m0, n0), window=story["bounds"], kept=story["kept"], height=430,
-            zmin=-limit if signed else 0, zmax=limit, colorscale="RdBu_r" if signed else figures.GRAY_COLORSCALE,
-            value_format=".0f" if signed else "")
-        st.plotly_chart(fig, key="pool_window_zoom", config={"displayModeBar": False})
-    with p3:
-        st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
-        pooled_view = viewable(pooled.values)
-        st.image(images.enlarge(pooling.highlight_window(pooled_view, (row, row + 1, col, col + 1)),
-                                zoom(pooled_view.shape)), width="stretch")
     count = story["values"].size
     if story["kept"] is None:
         st.markdown(f"The window's **{count} values** are averaged: **{story['result']:.2f}** goes into cell ({row}, {col}).")
@@ -130,6 +120,26 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled) -> None:
     full = pooled.pool_size[0] * pooled.pool_size[1]
     if count < full:
         st.caption(f"This window sticks out of the image: its {full - count} padded cells are ignored (\"same\" edges).")
+    view = viewable(conv, signed=signed)
+    p1, p2, p3 = st.columns([1, 1.2, 1])
+    with p1:
+        st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
+        st.image(images.enlarge(pooling.highlight_window(view, story["bounds"]), zoom(view.shape)), width="stretch",
+                 output_format="JPEG")
+    with p2:
+        m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
+        n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
+        limit = convolution.signed_limit(conv) if signed else 255
+        fig = figures.pool_window_figure(
+            conv[m0:m1, n0:n1], origin=(m0, n0), window=story["bounds"], kept=story["kept"], height=430,
+            zmin=-limit if signed else 0, zmax=limit, colorscale="RdBu_r" if signed else figures.GRAY_COLORSCALE,
+            value_format=".0f" if signed else "")
+        st.plotly_chart(fig, key="pool_window_zoom", config={"displayModeBar": False})
+    with p3:
+        st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
+        pooled_view = viewable(pooled.values, signed=signed)
+        st.image(images.enlarge(pooling.highlight_window(pooled_view, (row, row + 1, col, col + 1)),
+                                zoom(pooled_view.shape)), width="stretch", output_format="JPEG")
 
 
 @st.fragment
@@ -153,11 +163,11 @@ def shrink_section(image: np.ndarray, settings) -> None:
     options = (settings.correlate_options() | {"padding": "valid", "stride": 1}).items()
     maps = pooling.conv_pool_stages(small, lambda x: convolved(x, kernel, tuple(options), settings.mapping),
                                     stages=stages)
-    for column, (title, values) in zip(st.columns(len(maps)), maps):
+    for column, (title, values) in zip(st.columns(7), maps):
         with column:
             st.markdown(f"**{title}**  \n{values.shape[0]}x{values.shape[1]}")
-            st.image(viewable(values if title != "Input" else values.astype(np.uint8), max(1, 224 // values.shape[0])),
-                     width="stretch")
+            st.image(viewable(values, STAGE_ZOOM, signed=settings.mapping == "signed" and title != "Input"),
+                     width="content")
 
 
 pipeline()

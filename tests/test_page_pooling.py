@@ -25,8 +25,9 @@ def open_pooling(seed: dict | None = None) -> AppTest:
 
 
 def panel_labels(at: AppTest) -> list[str]:
-    """The labels above the three panels (Original, Convolution applied, Pooled)."""
-    return [m.value for m in at.markdown if m.value.startswith(("**Original**", "**Convolution", "**Pooled**"))]
+    """The labels above the three panels: original, convolved, pooled."""
+    return [m.value for m in at.markdown
+            if m.value.startswith(("**Original image**", "**With the convolution", "**Downsampled"))]
 
 
 def test_course_pipeline_shapes(data_dir):
@@ -35,7 +36,7 @@ def test_course_pipeline_shapes(data_dir):
     labels = panel_labels(at)
     assert len(labels) == 3
     assert "512x512" in labels[0] and "512x512" in labels[1]
-    assert "128x128" in labels[2] and "93.8 % fewer" in labels[2]
+    assert "128x128" in labels[2] and "**93.8 %** fewer" in labels[2]
     assert len(at.get("image")) >= 3
 
 
@@ -43,7 +44,7 @@ def test_pool_size_changes_the_pooled_panel(data_dir):
     """Pool size 2: 256x256, 75 % fewer; pool size 8: 64x64."""
     at = open_pooling()
     at.slider(key="pool_size").set_value(2).run()
-    assert "256x256" in panel_labels(at)[2] and "75.0 % fewer" in panel_labels(at)[2]
+    assert "256x256" in panel_labels(at)[2] and "**75.0 %** fewer" in panel_labels(at)[2]
     at.slider(key="pool_size").set_value(8).run()
     assert "64x64" in panel_labels(at)[2]
     assert not at.exception
@@ -53,7 +54,7 @@ def test_valid_convolution_gives_510_then_127(data_dir):
     """A "valid" convolution shrinks 512 to 510; 4x4 pooling gives 127 (valid) or 128 (same)."""
     at = open_pooling({ui.CONV_SETTINGS_KEY: convolution.ConvolutionSettings(padding="valid")})
     labels = panel_labels(at)
-    assert "510x510" in labels[1] and "0.8 % fewer" in labels[1]
+    assert "510x510" in labels[1] and "**0.8 %** fewer" in labels[1]
     assert "127x127" in labels[2]
     at.radio(key="pool_edge").set_value("same").run()
     assert "128x128" in panel_labels(at)[2]

@@ -589,3 +589,53 @@ def loop_correlate2d(
                 out[r, c] = total * factor
         results.append(out)
     return results[0] if len(results) == 1 else np.stack(results, axis=-1)
+
+
+def align_to_input(shown: np.ndarray, image_shape, settings: ConvolutionSettings,
+                   *, fill=(214, 222, 235)) -> np.ndarray:
+    """The result drawn on the input's grid, so both can be shown side by side at one scale.
+
+    Each output pixel covers ``stride`` x ``stride`` input pixels; a "valid" result is shifted
+    by the kernel's anchor so every output pixel sits on the input pixel it was computed for.
+    Where there is no output (valid padding), the canvas shows ``fill`` (a light blue-grey).
+    Returns (H, W, 3) uint8.
+    """
+    shown = np.asarray(shown, dtype=np.uint8)
+    rgb = shown if shown.ndim == 3 else np.repeat(shown[..., None], 3, axis=2)
+    s = settings.stride
+    big = rgb.repeat(s, axis=0).repeat(s, axis=1)
+    h, w = image_shape[:2]
+    canvas = np.empty((h, w, 3), dtype=np.uint8)
+    canvas[:] = fill
+    top, left = anchor(settings.kernel.shape, flip=settings.flip) if settings.padding == "valid" else (0, 0)
+    rows, cols = min(big.shape[0], h - top), min(big.shape[1], w - left)
+    canvas[top:top + rows, left:left + cols] = big[:rows, :cols]
+    return canvas
+
+
+def output_pixel_at(row: int, col: int, image_shape, settings: ConvolutionSettings) -> tuple[int, int]:
+    """The output pixel drawn at input pixel (row, col) by :func:`align_to_input` (clamped to the result)."""
+    top, left = anchor(settings.kernel.shape, flip=settings.flip) if settings.padding == "valid" else (0, 0)
+    rows, cols = output_shape(image_shape, settings.kernel.shape, padding=settings.padding, stride=settings.stride)
+    r = min(max((int(row) - top) // settings.stride, 0), rows - 1)
+    c = min(max((int(col) - left) // settings.stride, 0), cols - 1)
+    return r, c
+
+
+def parse_matrix_param(text: str, *, max_side: int = 16) -> np.ndarray:
+    """A small 0..255 matrix from a link (``0,255,0;255,0,255``); ValueError saying what is wrong."""
+    rows = [row.split(",") for row in str(text).strip().split(";") if row.strip()]
+    if not rows or len(rows) > max_side or any(len(r) != len(rows[0]) for r in rows) or len(rows[0]) > max_side:
+        raise ValueError(f"it must be a rectangular matrix of at most {max_side}x{max_side} values, rows separated by ;")
+    try:
+        values = np.array([[int(v) for v in row] for row in rows])
+    except ValueError:
+        raise ValueError("every value must be a whole number from 0 to 255") from None
+    if values.min() < 0 or values.max() > 255:
+        raise ValueError("every value must be a whole number from 0 to 255")
+    return values.astype(np.uint8)
+
+
+def matrix_param(matrix) -> str:
+    """A small matrix as text for a link (read back by :func:`parse_matrix_param`)."""
+    return ";".join(",".join(str(int(v)) for v in row) for row in np.asarray(matrix))

@@ -429,7 +429,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
 
     option(st.number_input, "Weight", "weight", min_value=-1000.0, max_value=1000.0, step=0.1, format="%g",
            help="Every sum is multiplied by this number (the course's weight = 1).")
-    option(st.checkbox, "Normalise: divide by the kernel's sum", "normalise",
+    option(st.checkbox, "Normalise (÷ kernel sum)", "normalise",
            disabled=not conv.can_normalise(kernel),
            help="Keeps a blur's brightness. Not possible when the sum is 0, as for edge kernels."
            if conv.can_normalise(kernel) else "This kernel's numbers add up to 0: there is nothing to divide by.")
@@ -438,7 +438,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
            help="What happens where the kernel hangs over the image's edge.")
     option(st.radio, "Stride", "stride", options=conv.STRIDES, horizontal=True,
            help="Step between kernel positions: 2 keeps every second row and column.")
-    option(st.toggle, "True convolution (flip the kernel)", "flip",
+    option(st.toggle, "Flip kernel (convolution)", "flip",
            help="Off: cross-correlation, what the course's loop and Keras' Conv2D compute. "
                 "On: the kernel is rotated 180 degrees first, as in the mathematical definition.")
     if show_mapping:

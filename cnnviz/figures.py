@@ -246,6 +246,21 @@ KERNEL_COLORSCALE = "RdBu_r"
 TRUE_CLASS_COLOR = "#1a9641"
 
 
+def plain_colorscale(name: str) -> list[list]:
+    """A named Plotly colour scale with every colour written as ``rgb(r, g, b)``.
+
+    Streamlit's Plotly theme marks its own colours with placeholder hex codes
+    ("#000001" ... ) that its front end swaps for theme colours, whether or not
+    the theme is used: inferno's and magma's first colour, "#000004", is one
+    of them and turned 0 lavender. rgb() strings are left alone.
+    """
+    import plotly.colors as pc
+
+    scale = pc.get_colorscale(name)
+    return [[float(stop), pc.convert_colors_to_same_type(color, colortype="rgb")[0][0]]
+            for stop, color in scale]
+
+
 def _normalised(maps: np.ndarray) -> np.ndarray:
     """Each map (over its last two axes) stretched from its own min..max to 0..1."""
     maps = np.asarray(maps, dtype=np.float64)
@@ -269,7 +284,8 @@ def activation_grid(
     colorscale: str = ACTIVATION_COLORSCALE,
     scale: str = "map",
     input_axes: bool = True,
-    height_per_row: int = 230,
+    height_per_row: int | None = None,
+    width: int = 900,
 ) -> go.Figure:
     """The course's grid, extended: one row per image, the image then one map per layer.
 
@@ -288,6 +304,8 @@ def activation_grid(
     images = np.asarray(images)
     n, side = len(images), images.shape[1]
     ncols = 1 + len(columns)
+    if height_per_row is None:  # square cells filling about ``width`` pixels
+        height_per_row = int(min(280, (width - 230) / ncols)) + 45
     titles = [f"<b>input</b><br>{side}x{images.shape[2]}"] + [
         f"<b>{title}</b><br>{maps.shape[1]}x{maps.shape[2]}, filter {filter_index}"
         for title, maps in columns
@@ -304,7 +322,7 @@ def activation_grid(
             low, high = float(np.min(maps)), float(np.max(maps))
             x_domain = fig.layout[f"xaxis{c}" if c > 1 else "xaxis"].domain
             fig.layout[axis] = dict(
-                colorscale=colorscale, cmin=low, cmax=high if high > low else low + 1.0,
+                colorscale=plain_colorscale(colorscale), cmin=low, cmax=high if high > low else low + 1.0,
                 colorbar=dict(
                     orientation="h", x=(x_domain[0] + x_domain[1]) / 2, xanchor="center",
                     y=-0.01, yanchor="top", len=(x_domain[1] - x_domain[0]) * 0.95,
@@ -325,14 +343,14 @@ def activation_grid(
             )
     for r in range(n):
         fig.add_trace(
-            go.Heatmap(z=images[r], zmin=0, zmax=255, colorscale=GRAY_COLORSCALE, showscale=False,
+            go.Heatmap(z=images[r], zmin=0, zmax=255, colorscale=plain_colorscale(GRAY_COLORSCALE), showscale=False,
                        hovertemplate="row %{y}, column %{x}<br>pixel %{z}<extra></extra>"),
             row=r + 1, col=1,
         )
         fig.update_yaxes(title_text=row_labels[r], title_font=dict(size=FONT_SIZE - 2), row=r + 1, col=1)
     if scale == "map":
         fig.update_layout(coloraxis=dict(
-            colorscale=colorscale, cmin=0, cmax=1,
+            colorscale=plain_colorscale(colorscale), cmin=0, cmax=1,
             colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max",
                                      side="top"), thickness=16, len=min(1.0, 400 / (n * height_per_row)),
                           y=1, yanchor="top"),
@@ -353,7 +371,7 @@ def activation_grid(
             range=[side - 0.5, -0.5] if fixed else None, autorange=None if fixed else "reversed",
         )
     fig.update_layout(
-        height=n * height_per_row + 140, margin=dict(l=10, r=10, t=80, b=90 if scale == "layer" else 20),
+        height=n * height_per_row + 110, margin=dict(l=60, r=10, t=80, b=90 if scale == "layer" else 20),
         font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
     )
     fig.update_annotations(font_size=FONT_SIZE - 1)
@@ -423,7 +441,7 @@ def filter_grid(
         height=height or min(1400, 120 + rows * max(60, int(900 / columns))),
         hover="filter %{customdata[0]}, row %{customdata[1]}, column %{customdata[2]}"
               "<br>activation %{customdata[3]:.3f}<extra></extra>",
-        colorscale=colorscale, colorbar=dict(title=dict(text=bar), thickness=16),
+        colorscale=plain_colorscale(colorscale), colorbar=dict(title=dict(text=bar), thickness=16),
     )
 
 
@@ -431,7 +449,7 @@ def kernel_grid(
     kernels: np.ndarray,
     biases: np.ndarray | None = None,
     *,
-    columns: int = 16,
+    columns: int = 12,
     title: str | None = None,
     height: int | None = None,
 ) -> go.Figure:
@@ -445,10 +463,10 @@ def kernel_grid(
     rows = -(-len(kernels) // columns)
     return _mosaic_figure(
         z, data, corners, tile=kernels.shape[1:], labels=True, title=title,
-        height=height or 110 + rows * 75,
+        height=height or 90 + rows * 85,
         hover="filter %{customdata[0]}, weight row %{customdata[1]}, column %{customdata[2]}"
               "<br>weight %{z:.4f} (bias %{customdata[3]:.4f})<extra></extra>",
-        colorscale=KERNEL_COLORSCALE, zmid=0, zmin=-limit, zmax=limit,
+        colorscale=plain_colorscale(KERNEL_COLORSCALE), zmid=0, zmin=-limit, zmax=limit,
         colorbar=dict(title=dict(text="weight"), thickness=16),
     )
 
@@ -466,7 +484,7 @@ def prediction_figure(
     n = len(probabilities)
     labels = row_labels or [f"image {k}" for k in range(n)]
     fig = go.Figure(go.Heatmap(
-        z=probabilities, x=list(class_names), y=labels, zmin=0, zmax=1, colorscale="Blues",
+        z=probabilities, x=list(class_names), y=labels, zmin=0, zmax=1, colorscale=plain_colorscale("Blues"),
         texttemplate="%{z:.0%}", textfont=dict(size=FONT_SIZE - 2), xgap=2, ygap=2,
         hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
         colorbar=dict(title=dict(text="probability"), tickformat=".0%", thickness=16),

@@ -592,7 +592,7 @@ def _drawing_input(start: np.ndarray | None) -> np.ndarray:
     b1, b2, b3 = st.columns(3)
     if b1.button("Clear", key="act_draw_clear", help="All black, as the background of Fashion-MNIST."):
         _set_drawing(np.zeros_like(drawing))
-    if start is not None and b2.button("Test image", key="act_draw_start",
+    if start is not None and b2.button("Reset", key="act_draw_start",
                                        help="Start again from the first image of the grid."):
         _set_drawing(start)
     if b3.button("Invert", key="act_draw_invert", help="255 − value: the negative."):
@@ -603,7 +603,7 @@ def _drawing_input(start: np.ndarray | None) -> np.ndarray:
     drawing = activation_drawing(start)
     st.caption("Click or drag on the image to paint.")
     value = streamlit_image_coordinates(images.enlarge(drawing, _DRAW_SCALE), key="act_canvas",
-                                        click_and_drag=True, width=28 * _DRAW_SCALE, cursor="crosshair")
+                                        click_and_drag=True, width="stretch", cursor="crosshair")
     if value and value.get("unix_time") != st.session_state.get("act_canvas__seen"):
         st.session_state["act_canvas__seen"] = value.get("unix_time")
         size = 28 / float(value.get("width") or 28 * _DRAW_SCALE)
@@ -629,20 +629,20 @@ def activation_playground(explorer, layers: list[str], filter_index: int, *, col
     from cnnviz import figures
     from cnnviz.data import CLASS_NAMES
 
-    left, right = st.columns([1, 2.3])
+    left, right = st.columns([1, 1.9])
     with left:
         drawing = _drawing_input(start)
     with right:
-        columns = [(n, explorer.maps(drawing, n)[..., filter_index]) for n in layers]
-        st.plotly_chart(figures.activation_grid(
-            drawing[np.newaxis], columns, row_labels=["your drawing"], filter_index=filter_index,
-            colorscale=colorscale, scale=scale, input_axes=input_axes, height_per_row=260),
-            key="act_draw_grid", config={"displayModeBar": False})
         probabilities = explorer.probabilities(drawing)
         best = int(probabilities[0].argmax())
         st.markdown(f"The model says **{CLASS_NAMES[best]}** ({probabilities[0, best]:.0%}).")
         st.plotly_chart(figures.prediction_figure(probabilities, CLASS_NAMES, row_labels=["your drawing"]),
-                        key="act_draw_predict", config={"displayModeBar": False})
+                        key="act_draw_predict", config={"displayModeBar": False}, theme=None)
+    columns = [(n, explorer.maps(drawing, n)[..., filter_index]) for n in layers]
+    st.plotly_chart(figures.activation_grid(
+        drawing[np.newaxis], columns, row_labels=["your drawing"], filter_index=filter_index,
+        colorscale=colorscale, scale=scale, input_axes=input_axes),
+        key="act_draw_grid", config={"displayModeBar": False}, theme=None)
 
 
 def learned_kernels(explorer) -> None:
@@ -657,7 +657,7 @@ def learned_kernels(explorer) -> None:
     st.plotly_chart(figures.kernel_grid(
         kernels, biases, title=f"The {count} kernels {name} learned ({kh}x{kw}; white = 0, "
                                "red positive, blue negative)"),
-        key="act_kernels", config={"displayModeBar": False})
+        key="act_kernels", config={"displayModeBar": False}, theme=None)
     st.markdown(
         f"Each map of **{name}** is `ReLU(sum(kernel × window) + bias)`: the layer also **adds "
         "a bias** and then **sets negative results to 0** (ReLU). The model saw pixels "

@@ -1,0 +1,120 @@
+"""Activation maps: what a trained CNN's filters respond to (the course's "Visualizing CNN")."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import activations as act
+from cnnviz import figures, ui
+from cnnviz.data import CLASS_NAMES, HOW_TO_PROVIDE
+
+ui.require_app_frame()
+HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
+SCALE_LABELS = {"map": "Each map its own range", "layer": "One range per layer"}
+
+st.title("Activation maps")
+st.markdown(
+    "A trained CNN's filters light up where they find their pattern. As in the course, pick a "
+    "class and a filter and follow the **same filter's maps** through the layers: 28x28 in, "
+    "26x26 after the first convolution, 13x13 after pooling, 11x11, 5x5. Bright = strong "
+    f"activation. The idea comes from [{act.PAPER_TITLE}]({act.PAPER_URL})."
+)
+explorer, model_name = ui.activation_model_picker("act_source")
+if explorer is None:
+    st.stop()
+st.caption(f"Exploring {model_name}: " + " → ".join(
+    f"{n} {'x'.join(map(str, s))}" for n, s in zip(explorer.names, explorer.output_shapes)))
+
+fashion, data_problem = ui.fashion_mnist()
+map_layers = explorer.map_layers()
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([1.2, 1, 1.6, 1.3])
+    if fashion is None:
+        st.warning(f"Fashion-MNIST is not available here, so the grid shows your own drawing "
+                   f"(tab *Draw your own*). {HOW_TO_PROVIDE}", icon=":material/cloud_off:")
+        test_images = test_labels = None
+    else:
+        test_images, test_labels = fashion["test_raw"], fashion["test_labels"]
+        label = c1.selectbox("Class", range(len(CLASS_NAMES)), index=act.COURSE_LABEL,
+                             format_func=CLASS_NAMES.__getitem__, key="act_class")
+        count = c2.slider("How many images", 1, act.MAX_IMAGES, act.COURSE_IMAGES, key="act_count")
+        how = c3.radio("Which images", act.SELECTIONS, format_func=HOW_LABELS.get, key="act_how",
+                       horizontal=True)
+        seed, indices = 0, ()
+        if how == "random":
+            seed = c4.number_input("Seed", 0, 1_000_000, 0, key="act_seed")
+        elif how == "index":
+            text = c4.text_input("Test-set numbers", "0, 23, 28", key="act_indices",
+                                 help="0 to 9999, separated by commas (the original course "
+                                      "notebook looks at 0, 23 and 28).")
+            try:
+                indices = act.parse_indices(text, size=len(test_labels))
+            except ValueError as exc:
+                st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
+                indices = (0, 23, 28)
+    layers = st.multiselect("Layers", map_layers, default=map_layers, key="act_layers",
+                            help="Every convolution and pooling layer by default.") or map_layers
+    d1, d2, d3, d4 = st.columns([1, 1, 1.4, 1.4])
+    max_filter = min(explorer.filters(n) for n in layers) - 1
+    filter_index = d1.number_input(f"Filter (0 to {max_filter})", 0, max_filter,
+                                   min(act.COURSE_FILTER, max_filter), key="act_filter",
+                                   help="The course's CONVOLUTION_NUMBER: which of the layer's maps to show.")
+    colorscale = d2.selectbox("Colour map", figures.ACTIVATION_COLORSCALES, key="act_cmap")
+    scale = d3.radio("Colour scale", act.SCALES, format_func=SCALE_LABELS.get, key="act_scale",
+                     horizontal=True)
+    input_axes = d4.toggle("Same 28x28 axes for all", True, key="act_axes",
+                           help="On: every map keeps its real size, so you see it shrink. "
+                                "Off: each map fills its cell.")
+
+if test_images is not None:
+    chosen = act.select_images(test_labels, label, count, how=how, seed=seed, indices=indices)
+    images, true = test_images[chosen], test_labels[chosen]
+    row_labels = [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)]
+else:
+    images = ui.activation_drawing(None)[np.newaxis]
+    true, row_labels = None, ["your drawing"]
+
+grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
+    ["Activation grid", "All filters of one layer", "Learned kernels", "Predictions", "Draw your own"],
+    key="act_view", on_change="rerun")
+
+with grid_tab:
+    if grid_tab.open:
+        columns = [(n, explorer.maps(images, n)[..., filter_index]) for n in layers]
+        st.plotly_chart(figures.activation_grid(
+            images, columns, row_labels=row_labels, filter_index=filter_index,
+            colorscale=colorscale, scale=scale, input_axes=input_axes),
+            key="act_grid", config={"displayModeBar": False}, theme=None)
+        st.caption("Hover a map for its values. Rows: images; columns: the image, then the chosen "
+                   "filter's map after each layer, with its size.")
+
+with filters_tab:
+    if filters_tab.open:
+        f1, f2 = st.columns(2)
+        row = f1.selectbox("Image", range(len(images)), format_func=row_labels.__getitem__, key="act_f_image")
+        layer = f2.selectbox("Layer", map_layers, key="act_f_layer")
+        maps = explorer.maps(images[row:row + 1], layer)[0]
+        st.plotly_chart(figures.filter_grid(
+            maps, colorscale=colorscale, scale=scale,
+            title=f"All {maps.shape[-1]} maps of {layer} ({maps.shape[0]}x{maps.shape[1]}) for {row_labels[row]}"),
+            key="act_filters", config={"displayModeBar": False}, theme=None)
+
+with kernels_tab:
+    if kernels_tab.open:
+        ui.learned_kernels(explorer)
+
+with predict_tab:
+    if predict_tab.open:
+        probabilities = explorer.probabilities(images)
+        st.plotly_chart(figures.prediction_figure(
+            probabilities, CLASS_NAMES, true_labels=true, row_labels=row_labels,
+            title="What the model predicts (framed in green: the true class)"),
+            key="act_predict", config={"displayModeBar": False}, theme=None)
+        if true is not None:
+            right = int(np.sum(probabilities.argmax(axis=1) == true))
+            st.markdown(f"The model's top guess is right for **{right} of {len(true)}** images.")
+
+with draw_tab:
+    if draw_tab.open:
+        ui.activation_playground(explorer, layers, filter_index, colorscale=colorscale,
+                                 scale=scale, input_axes=input_axes,
+                                 start=None if test_images is None else images[0])

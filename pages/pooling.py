@@ -42,6 +42,12 @@ def zoom(shape) -> int:
     return max(1, DISPLAY_SIDE // max(shape[:2]))
 
 
+def framed(view: np.ndarray, bounds) -> np.ndarray:
+    """The view enlarged for the screen, with a red frame around rows r0:r1, columns c0:c1."""
+    factor = zoom(view.shape)
+    return pooling.highlight_window(images.enlarge(view, factor), tuple(factor * b for b in bounds))
+
+
 def shape_label(title: str, shape, original) -> None:
     change = pooling.reduction_percent(original[:2], shape[:2])
     tail = "" if title == "Original" else f" · **{change:.1f} %** fewer"
@@ -124,8 +130,7 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> N
     p1, p2, p3 = st.columns([1, 1.2, 1])
     with p1:
         st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
-        st.image(images.enlarge(pooling.highlight_window(view, story["bounds"]), zoom(view.shape)), width="stretch",
-                 output_format="JPEG")
+        st.image(framed(view, story["bounds"]), width="stretch", output_format="JPEG")
     with p2:
         m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
         n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
@@ -138,8 +143,7 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> N
     with p3:
         st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
         pooled_view = viewable(pooled.values, signed=signed)
-        st.image(images.enlarge(pooling.highlight_window(pooled_view, (row, row + 1, col, col + 1)),
-                                zoom(pooled_view.shape)), width="stretch", output_format="JPEG")
+        st.image(framed(pooled_view, (row, row + 1, col, col + 1)), width="stretch", output_format="JPEG")
 
 
 @st.fragment

@@ -235,19 +235,21 @@ def correlate2d(
         out = np.sum(results, axis=0)
     else:
         out = np.stack(results, axis=-1)
+    if factor != 1.0:
+        out *= factor
     if padding == "course":
+        # The border (where the window does not fit) keeps the input's values, unweighted.
         ar, ac, (vh, vw) = interior
-        border = image.astype(np.float64)
+        border = image  # assigning strips casts them; no full float copy of the image
         if image.ndim == 3 and channels == "sum":
-            border = border.mean(axis=2)
-        if vh > 0 and vw > 0:
-            inner = out[ar:ar + vh, ac:ac + vw] * factor
-            out = border
-            out[ar:ar + vh, ac:ac + vw] = inner
+            border = image.astype(np.float64).mean(axis=2)
+        if vh <= 0 or vw <= 0:
+            out = np.array(border, dtype=np.float64)
         else:
-            out = border
-    elif factor != 1.0:
-        out = out * factor
+            out[:ar] = border[:ar]
+            out[ar + vh:] = border[ar + vh:]
+            out[:, :ac] = border[:, :ac]
+            out[:, ac + vw:] = border[:, ac + vw:]
     if stride > 1:
         out = out[::stride, ::stride]
     return np.ascontiguousarray(out)
@@ -280,7 +282,8 @@ def map_output(values, *, mapping: str = "clip") -> np.ndarray:
         if high - low <= 0:
             return np.zeros(values.shape, dtype=np.uint8)
         return np.floor((values - low) * (255.0 / (high - low)) + 0.5).astype(np.uint8)
-    return np.trunc(np.clip(values, 0.0, 255.0)).astype(np.uint8)
+    # Casting 0..255 floats to uint8 truncates toward zero, as the course's int16 store does.
+    return np.clip(values, 0.0, 255.0).astype(np.uint8)
 
 
 def signed_limit(values) -> float:

@@ -1,0 +1,174 @@
+"""Live means live: kernel edit -> new result visible in Chromium, on the 512x512 stairwell.
+
+One real browser (Debian's Chromium under Playwright) types kernels into the
+Convolution lab and measures, inside the page, the time from the key press to
+the moment the new result image has loaded and been painted. It does so
+
+1. alone on the server,
+2. while 30 simulated students (light websocket sessions, see students.py)
+   rerun the Convolution page every ~2 s each,
+
+and, in the same run, against a minimal Streamlit app that does the same
+edit -> scipy.ndimage.correlate -> st.image with nothing else (the best one can
+expect from Streamlit here). Prints medians, p90 and ratios; asserts nothing.
+
+    CNNVIZ_DATA_DIR=../shared/data python -m benchmarks.bench_latency [--edits 15] [--students 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.students import Students  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
+)
+
+MINIMAL_APP = '''
+import numpy as np, scipy.ndimage as ndi, streamlit as st
+from cnnviz.data import load_ascent
+from cnnviz.ui import png_of
+
+@st.cache_resource
+def image():
+    return load_ascent().astype(np.float64)
+
+@st.fragment
+def lab():
+    text = st.text_area("kernel", "-1 -2 -1; 0 0 0; 1 2 1", key="conv_kernel_text")
+    kernel = np.array([[float(v) for v in row.split()] for row in text.replace(";", "\\n").splitlines() if row.strip()])
+    out = np.clip(ndi.correlate(image(), kernel, mode="nearest"), 0, 255).astype(np.uint8)
+    with st.container(key="conv_result"):
+        st.image(png_of(out))
+
+lab()
+'''
+
+# Resolves when the result image has changed, loaded and been painted after the last Ctrl+Enter.
+WATCH_JS = """
+() => {
+  window.__edits = [];
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) window.__t0 = performance.now();
+  }, true);
+  const box = () => document.querySelector('.st-key-conv_result img');
+  let last = box() && box().src;
+  new MutationObserver(() => {
+    const img = box();
+    if (!img || img.src === last) return;
+    last = img.src;
+    const t0 = window.__t0;
+    const done = () => requestAnimationFrame(() => window.__edits.push(performance.now() - t0));
+    if (img.complete && img.naturalWidth) done(); else img.addEventListener('load', done, {once: true});
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}
+"""
+
+
+def kernels(n: int) -> list[str]:
+    """n different 3x3 kernels (the course's kernel with a changing centre), so every edit changes the result."""
+    return [f"-1 -2 -1\n0 {k % 7 - 3} 0\n1 2 1" for k in range(1, n + 1)]
+
+
+def measure(page, url: str, path: str, edits: int) -> list[float]:
+    """Milliseconds from Ctrl+Enter in the kernel box to the new result painted, one per edit."""
+    page.goto(f"{url}/{path}")
+    wait_idle(page, timeout=120)
+    page.evaluate(WATCH_JS)
+    box = page.locator(".st-key-conv_kernel_text textarea")
+    times: list[float] = []
+    for text in kernels(edits):
+        before = page.evaluate("window.__edits.length")
+        box.fill(text)
+        box.press("Control+Enter")
+        deadline = time.monotonic() + 30
+        while page.evaluate("window.__edits.length") == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if page.evaluate("window.__edits.length") > before:
+            times.append(page.evaluate("window.__edits[window.__edits.length - 1]"))
+        wait_idle(page, timeout=60, quiet=0.3)
+    return times
+
+
+def summary(name: str, times: list[float]) -> float:
+    if not times:
+        print(f"{name:46s} no edit became visible")
+        return float("nan")
+    ordered = sorted(times)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    median = statistics.median(times)
+    print(f"{name:46s} median {median:6.0f} ms   p90 {p90:6.0f} ms   (n={len(times)})")
+    return median
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--edits", type=int, default=15)
+    ap.add_argument("--students", type=int, default=30)
+    ap.add_argument("--interval", type=float, default=2.0, help="seconds between a student's actions")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium_path()
+    if chromium is None:
+        print("no Chromium found (apt-get install chromium)")
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-latency-"))
+    minimal_dir = tmp / "minimal"
+    (minimal_dir / ".streamlit").mkdir(parents=True)
+    (minimal_dir / "minimal_app.py").write_text(MINIMAL_APP)
+    (minimal_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+
+    port, mport = free_port(), free_port()
+    app = start_app(port, tmp / "app.log")
+    import os
+    import subprocess
+
+    minimal = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
+         "--server.port", str(mport), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=minimal_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url, murl = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mport}"
+    try:
+        wait_healthy(port, app)
+        wait_healthy(mport, minimal)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            print(f"Kernel edit -> result visible in Chromium, 512x512 stairwell, {args.edits} edits each\n")
+            minimal_alone = summary("minimal Streamlit app, alone", measure(page, murl, "", args.edits))
+            alone = summary("cnnviz Convolution lab, alone", measure(page, url, "convolution", args.edits))
+            students = Students(url, args.students, page="convolution", interval=args.interval,
+                                queries=["", "kernel=sobel_x", "kernel=gaussian_5", "kernel=sharpen&map=abs"]).start()
+            time.sleep(3)
+            loaded = summary(f"cnnviz Convolution lab, {args.students} students",
+                             measure(page, url, "convolution", args.edits))
+            students.stop()
+            browser.close()
+        runs = sorted(students.durations)
+        if runs:
+            print(f"{'  (the students: full page runs)':46s} median {1000 * statistics.median(runs):6.0f} ms   "
+                  f"p95 {1000 * runs[int(0.95 * (len(runs) - 1))]:6.0f} ms   (n={len(runs)}, errors {len(students.errors)})")
+        print()
+        print(f"cnnviz alone / minimal app:          {alone / minimal_alone:5.2f}x")
+        print(f"cnnviz with {args.students} students / alone:     {loaded / alone:5.2f}x")
+        print("target: cnnviz median <= 150 ms, alone and with the class")
+    finally:
+        stop_app(app)
+        stop_app(minimal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

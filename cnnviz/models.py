@@ -469,10 +469,13 @@ def train(
     on_epoch: Callable[[int, dict, float], None] | None = None,
     callbacks: Iterable[keras.callbacks.Callback] = (),
     seed: int | None = None,
+    flip: bool = False,
 ) -> TrainingRun:
     """Compile ``run.model`` the course's way and fit it, recording into ``run``.
 
     ``images`` are prepared (N, 28, 28, 1) floats in 0..1, ``labels`` integers.
+    With ``flip``, every batch mirrors a random half of its images left-right
+    (a training-data augmentation: the model itself is unchanged).
     The run's status is "running" while fitting, "done" after; if a hook
     raises (an interruption), it stays "stopped" with what it had, and the
     exception goes on to the caller.
@@ -485,11 +488,13 @@ def train(
     )
     run.status = "running"
     try:
+        inputs = (_flipped_batches(images, labels, batch_size, seed) if flip
+                  else {"x": images, "y": labels, "batch_size": batch_size})
+        if flip:
+            inputs = {"x": inputs, "shuffle": False}  # the pipeline shuffles
         run.model.fit(
-            images,
-            labels,
+            **inputs,
             epochs=epochs,
-            batch_size=batch_size,
             validation_data=validation_data,
             callbacks=[progress, *callbacks],
             verbose=0,
@@ -499,6 +504,21 @@ def train(
         raise
     run.status = "done"
     return run
+
+
+def _flipped_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int | None):
+    """A shuffled tf.data pipeline mirroring a random half of each batch's images."""
+    import tensorflow as tf
+
+    def mirror(x, y):
+        pick = tf.random.uniform((tf.shape(x)[0], 1, 1, 1)) < 0.5
+        return tf.where(pick, tf.reverse(x, axis=[2]), x), y
+
+    return (tf.data.Dataset.from_tensor_slices((images, labels))
+            .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .map(mirror, num_parallel_calls=1)
+            .prefetch(2))
 
 
 # --- Evaluation -------------------------------------------------------------

@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="stop when val_accuracy has not improved for PATIENCE epochs and keep "
                    "the best epoch's weights (needs --validation holdout)")
     p.add_argument("--train-size", type=int, default=0, help="use a random subset (0 = all)")
+    p.add_argument("--flip", action="store_true",
+                   help="augment: mirror a random half of each batch left-right (training only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="TensorFlow threads per op")
     p.add_argument("--out", type=Path, required=True, help="where to save the .keras model")
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     models.train(run, x_fit, y_fit, epochs=args.epochs, batch_size=args.batch_size,
                  learning_rate=args.lr, validation_data=(x_val, y_val), on_epoch=report,
-                 callbacks=callbacks)
+                 callbacks=callbacks, flip=args.flip)
     total = time.perf_counter() - started
 
     val_acc = run.history["val_accuracy"]
@@ -169,6 +171,7 @@ Preparation as in the course: reshape to (N, 28, 28, 1), divide by 255.
 
 ## Training
 Adam, initial learning rate {args.lr} ({schedule}), sparse categorical cross-entropy,
+{"training images mirrored left-right at random (half of each batch; the model is unchanged), " if args.flip else ""}
 batch size {args.batch_size}, at most {args.epochs} epochs; early stopping: {stopping}.
 Epochs run: {results['epochs_run']}; weights kept from epoch {results['kept_epoch']}.
 Seed {args.seed}, {args.threads} TensorFlow threads, CPU; {results['seconds_per_epoch']:.0f} s per

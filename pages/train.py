@@ -115,6 +115,27 @@ stop = b2.button("Stop", key="train_stop", help="Ends the training; the model ke
 runs: list = st.session_state.setdefault(RUNS_KEY, [])
 
 
+def wait_until_stopped(run, timeout: float = 30.0) -> bool:
+    """Wait for an interrupted run to finish unwinding.
+
+    With Streamlit's fast reruns (the default), a click during a training starts
+    a new script run at once, while the old one stops at its next st.* call (the
+    progress bar, at most 0.25 s apart). Until then the model is still changing.
+    """
+    if run.status != "running":
+        return True
+    with st.spinner("Stopping the training…"):
+        deadline = time.monotonic() + timeout
+        while run.status == "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return run.status != "running"
+
+
+if runs and not wait_until_stopped(runs[-1]):
+    st.warning("The previous training is still stopping. Wait a moment, then click again.")
+    st.stop()
+
+
 def run_training() -> None:
     """Wait for the server's training slot, then train with a live progress bar and curves."""
     name = choice if arch["kind"] != "custom" else (
@@ -205,11 +226,12 @@ table = [
      if run.epochs_done else None}
     for run in runs
 ]
-st.dataframe(pd.DataFrame(table), hide_index=True, key="train_comparison",
-             column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
-                            ("train accuracy", "validation accuracy", "test accuracy")}
-             | {"s / epoch": st.column_config.NumberColumn(format="%.1f"),
-                "ms / step": st.column_config.NumberColumn(format="%.1f")})
+st.container(key="train_comparison").dataframe(
+    pd.DataFrame(table), hide_index=True,
+    column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
+                   ("train accuracy", "validation accuracy", "test accuracy")}
+    | {"s / epoch": st.column_config.NumberColumn(format="%.1f"),
+       "ms / step": st.column_config.NumberColumn(format="%.1f")})
 speeds = {kind: [r for r in table[2:] if kind in r["model"].lower() and r["ms / step"]]
           for kind in ("dense", "cnn")}
 if speeds["dense"] and speeds["cnn"]:

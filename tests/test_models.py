@@ -116,14 +116,14 @@ def test_short_training_improves_accuracy_and_reports_progress(fashion):
     x, y = data.subset(x_train, y_train, 2000, seed=0)
     x_val, y_val = x_test[:1000], y_test[:1000]
     keras.utils.set_random_seed(0)
-    run = models.TrainingRun("cnn", models.build_cnn(filters=16), settings={})
+    run = models.TrainingRun("cnn", models.build_cnn(filters=32), settings={})
     before = models.evaluate(run.model, x_val, y_val)["accuracy"]
     batches, epochs = [], []
-    models.train(run, x, y, epochs=2, batch_size=100, validation_data=(x_val, y_val),
+    models.train(run, x, y, epochs=2, batch_size=40, validation_data=(x_val, y_val),
                  on_batch=lambda e, b, n: batches.append((e, b, n)),
                  on_epoch=lambda e, logs, s: epochs.append(e))
     assert run.status == "done" and run.epochs_done == 2 and epochs == [0, 1]
-    assert batches[0] == (0, 1, 20) and batches[-1] == (1, 20, 20) and len(batches) == 40
+    assert batches[0] == (0, 1, 50) and batches[-1] == (1, 50, 50) and len(batches) == 100
     assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     after = models.evaluate(run.model, x_val, y_val)["accuracy"]
     assert before < 0.3 and after > 0.6
@@ -189,3 +189,33 @@ def test_cnn_tolerates_shifts_better_than_dense(fashion):
     assert curves["cnn"][0] > curves["dense"][0]
     assert curves["dense"][1] < curves["dense"][0] - 0.1
     assert curves["cnn"][1] > curves["dense"][1]
+
+
+def test_flip_augmentation_trains(fashion):
+    """Training through the mirrored-batches pipeline runs and records every epoch."""
+    (x_train, y_train), _ = fashion
+    run = models.TrainingRun("dense", models.build_dense(), settings={})
+    models.train(run, x_train[:300], y_train[:300], epochs=2, batch_size=100, flip=True, seed=0)
+    assert run.status == "done" and run.epochs_done == 2
+
+
+def test_command_line_trainer_writes_model_and_card(data_dir, monkeypatch, tmp_path, capsys):
+    """`python -m cnnviz.train` on a small subset: a loadable model and a card with the command."""
+    from cnnviz import train
+
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(data_dir))
+    out, card = tmp_path / "d.keras", tmp_path / "d.md"
+    argv = ["--model", "dense", "--validation", "holdout", "--train-size", "500", "--epochs", "2",
+            "--early-stop", "1", "--out", str(out), "--card", str(card)]
+    assert train.main(argv) == 0
+    assert models.load_model(out).count_params() == models.DENSE_PARAMS
+    text = card.read_text()
+    assert "python -m cnnviz.train " + " ".join(argv) in text
+    assert "15,910 parameters" in text and "test (10,000 images)" in text
+
+
+def test_command_line_trainer_refuses_early_stopping_on_the_test_set(tmp_path):
+    from cnnviz import train
+
+    with pytest.raises(SystemExit):
+        train.parse_args(["--model", "cnn", "--early-stop", "3", "--out", str(tmp_path / "m.keras")])

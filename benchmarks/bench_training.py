@@ -1,0 +1,143 @@
+"""Benchmark: the app's training path against a plain ``model.fit``, and the light pages'
+responsiveness while a training runs. Prints ratios; not a test.
+
+    CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_training.py [--images 10000] [--repeats 2]
+
+1. One epoch of the course's CNN through ``cnnviz.models.train`` with the Train page's
+   hooks (a progress update at most every 0.25 s, the live Plotly curves rebuilt and
+   serialised after the epoch, the queue's heartbeat every batch) against a plain
+   ``model.fit`` of the same model, data, batch size and learning rate. Target: <= 1.10.
+2. Reruns of a light page (Pixels, through AppTest) while a training runs in another
+   thread of the same process (as on the server, where each session's script is a thread),
+   against the same reruns with nothing else running.
+
+Both use the app's TensorFlow thread cap (``CNNVIZ_TF_THREADS``, default 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import keras  # noqa: E402
+
+from cnnviz import data, figures, models  # noqa: E402
+
+
+def load(n_images: int):
+    (x_train, y_train), _ = data.load_fashion_mnist()
+    x = data.prepare_images(x_train)
+    (x_fit, y_fit), (x_val, y_val) = data.split_validation(x, y_train, validation_size=data.VALIDATION_SIZE)
+    x_fit, y_fit = data.subset(x_fit, y_fit, n_images, seed=0)
+    return (x_fit, y_fit), (x_val[:2000], y_val[:2000])
+
+
+def plain_fit(x, y, val, batch_size: int) -> float:
+    """The course's way: compile, fit one epoch, nothing else."""
+    keras.utils.set_random_seed(0)
+    model = models.build_cnn()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    started = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=batch_size, validation_data=val, verbose=0)
+    return time.perf_counter() - started
+
+
+def app_fit(x, y, val, batch_size: int) -> float:
+    """The Train page's path: models.train with its per-batch and per-epoch hooks."""
+    keras.utils.set_random_seed(0)
+    run = models.TrainingRun("bench", models.build_cnn(), settings={})
+    queue = models.TrainingQueue()
+    ticket = queue.join("bench")
+    queue.try_acquire(ticket)
+    last = [0.0]
+    updates = [0]
+
+    def on_batch(epoch, batch, steps):
+        queue.touch(ticket)
+        now = time.perf_counter()
+        if now - last[0] > 0.25 or batch == steps:
+            last[0] = now
+            updates[0] += 1
+
+    def on_epoch(epoch, logs, seconds):
+        figures.training_curves(run.history, total_epochs=1).to_json()
+
+    started = time.perf_counter()
+    try:
+        models.train(run, x, y, epochs=1, batch_size=batch_size, validation_data=val,
+                     on_batch=on_batch, on_epoch=on_epoch)
+    finally:
+        queue.release(ticket)
+    return time.perf_counter() - started
+
+
+def light_page_reruns(n: int) -> list[float]:
+    """Seconds per rerun of the Pixels page (AppTest, whole app frame)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("pages/pixels.py")
+    app.run()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        app.run()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--images", type=int, default=10_000, help="training images per epoch")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--reruns", type=int, default=20)
+    args = p.parse_args()
+    print(f"TensorFlow threads (intra, inter): {models.cap_tf_threads()}")
+    (x, y), val = load(args.images)
+
+    plain, app = [], []
+    for _ in range(args.repeats):  # alternate, keep the best of each (least disturbed)
+        plain.append(plain_fit(x, y, val, args.batch_size))
+        app.append(app_fit(x, y, val, args.batch_size))
+    print(f"\n1. One CNN epoch on {len(x):,} images, batch {args.batch_size}:")
+    print(f"   plain model.fit   {min(plain):6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in plain)})")
+    print(f"   app training path {min(app):6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in app)})")
+    print(f"   ratio app / plain = {min(app) / min(plain):.3f}   (target <= 1.10)")
+
+    idle = light_page_reruns(args.reruns)
+    busy: list[float] = []
+    done = threading.Event()
+
+    def background_training():
+        try:
+            while not done.is_set():
+                app_fit(x[:5000], y[:5000], val, args.batch_size)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=background_training, daemon=True)
+    worker.start()
+    time.sleep(3.0)  # let the training get going
+    busy = light_page_reruns(args.reruns)
+    done.set()
+    worker.join()
+    print(f"\n2. Pixels page rerun (AppTest), {args.reruns} reruns each:")
+    print(f"   idle server      median {1000 * statistics.median(idle):6.1f} ms, "
+          f"max {1000 * max(idle):6.1f} ms")
+    print(f"   during training  median {1000 * statistics.median(busy):6.1f} ms, "
+          f"max {1000 * max(busy):6.1f} ms")
+    print(f"   ratio during / idle (median) = {statistics.median(busy) / statistics.median(idle):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -92,3 +92,32 @@ def test_without_data_the_page_says_how_to_provide_it(monkeypatch, no_data_dir):
         assert not app.button  # the page stops there
     finally:
         ui._fashion_mnist.clear()
+
+
+def test_training_waits_for_the_server_slot(at):
+    """Another session holds the one training slot: this one waits, then trains after it."""
+    import threading
+
+    queue = models.training_queue()
+    other = queue.join("another student")
+    assert queue.try_acquire(other)
+    threading.Timer(2.0, queue.release, args=(other,)).start()
+    at.select_slider(key="train_size").set_value(500)
+    at.slider(key="train_epochs").set_value(1)
+    at.radio(key="train_arch").set_value("Dense network (course)")
+    button(at, "Start training").click().run()
+    assert not at.exception, at.exception
+    runs = at.session_state["train_runs"]
+    assert len(runs) == 1 and runs[0].status == "done"
+    assert not queue.running and len(queue) == 0
+
+
+def test_shifted_images_compare_dense_and_cnn(at):
+    at.slider(key="train_shift").set_value(4)
+    button(at, "Evaluate on shifted test images").click().run()
+    assert not at.exception, at.exception
+    shifts, curves, axis = at.session_state["train_shift_result"]
+    assert shifts == list(range(-4, 5)) and axis == "x"
+    assert set(curves) == {"dense (shipped)", "CNN (shipped)"}
+    assert curves["CNN (shipped)"][0] > curves["dense (shipped)"][0]  # moved 4 px left
+    assert curves["dense (shipped)"][4] > curves["dense (shipped)"][0] + 0.1  # centred is best

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -15,17 +17,45 @@ FONT_SIZE = 16
 """Base font size of figures: readable on a projector."""
 
 
-def _square_layout(fig: go.Figure, *, title: str | None, height: int | None) -> go.Figure:
-    fig.update_layout(
+@functools.lru_cache(maxsize=32)
+def _colorscale(name: str) -> tuple:
+    """A named colour scale as explicit [position, colour] stops (plotly.js knows few names)."""
+    from plotly.colors import get_colorscale
+
+    return tuple((float(p), c) for p, c in get_colorscale(name))
+
+
+def _fast_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts without Plotly's property validation.
+
+    Validating a figure costs tens of milliseconds; figures rebuilt on every
+    kernel or matrix edit are built this way so the edit stays live.
+    """
+    for trace in data:
+        if isinstance(trace.get("colorscale"), str):
+            trace["colorscale"] = _colorscale(trace["colorscale"])
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _square_layout_spec(*, title: str | None, height: int | None, unit_ticks: bool = False) -> dict:
+    """Layout of an image-like figure: row 0 at the top, square cells, axes on top."""
+    axis = dict(showgrid=False, zeroline=False, constrain="domain")
+    if unit_ticks:
+        axis["dtick"] = 1
+    return dict(
         title=dict(text=title, x=0.0, xanchor="left") if title else None,
         margin=dict(l=10, r=10, t=70 if title else 30, b=10),
         height=height,
         font=dict(size=FONT_SIZE),
         plot_bgcolor="white",
         hoverlabel=dict(font_size=FONT_SIZE),
+        xaxis=dict(axis, side="top"),
+        yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
     )
-    fig.update_xaxes(side="top", showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
+
+
+def _square_layout(fig: go.Figure, *, title: str | None, height: int | None) -> go.Figure:
+    fig.update_layout(_square_layout_spec(title=title, height=height))
     return fig
 
 
@@ -54,7 +84,8 @@ def matrix_heatmap(
     if show_values is None:
         show_values = max(rows, cols) <= SHOW_VALUES_MAX_SIDE
     r0, c0 = origin
-    trace = go.Heatmap(
+    trace = dict(
+        type="heatmap",
         z=matrix,
         x=np.arange(c0, c0 + cols),
         y=np.arange(r0, r0 + rows),
@@ -68,11 +99,8 @@ def matrix_heatmap(
     )
     if show_values:
         trace.update(texttemplate="%{z" + value_format + "}", textfont=dict(size=max(8, FONT_SIZE - cols // 4)))
-    fig = _square_layout(go.Figure(trace), title=title, height=height)
-    if max(rows, cols) <= 16:
-        fig.update_xaxes(dtick=1)
-        fig.update_yaxes(dtick=1)
-    return fig
+    layout = _square_layout_spec(title=title, height=height, unit_ticks=max(rows, cols) <= 16)
+    return _fast_figure([trace], layout)
 
 
 def rgb_figure(
@@ -543,12 +571,9 @@ def kernel_figure(kernel: np.ndarray, *, title: str | None = None, height: int |
     """A kernel as a coloured grid with its numbers (blue negative, white 0, red positive)."""
     kernel = np.asarray(kernel, dtype=np.float64)
     limit = max(1e-9, float(np.abs(kernel).max()))
-    fig = matrix_heatmap(kernel, title=title, show_values=True, zmin=-limit, zmax=limit,
-                         colorscale=SIGNED_COLORSCALE, value_format=":.4~g",
-                         height=height or 90 + 34 * kernel.shape[0] + (50 if title else 0))
-    fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text=None)
-    return fig
+    return matrix_heatmap(kernel, title=title, show_values=True, zmin=-limit, zmax=limit,
+                          colorscale=SIGNED_COLORSCALE, value_format=":.4~g",
+                          height=height or 90 + 34 * kernel.shape[0] + (50 if title else 0))
 
 
 def result_heatmap(values: np.ndarray, *, mapping: str, title: str | None = None,
@@ -566,192 +591,40 @@ def result_heatmap(values: np.ndarray, *, mapping: str, title: str | None = None
 def arithmetic_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
                       *, origin: tuple[int, int] = (0, 0), height: int | None = None) -> go.Figure:
     """Input window × kernel = products, side by side, every cell with its number."""
-    from plotly.subplots import make_subplots
-
     window, kernel, products = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
     kr, kc = kernel.shape
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
-                        subplot_titles=("input window", "× kernel", "= products"))
     r0, c0 = origin
     size = max(8, FONT_SIZE - 2 - max(kr, kc) // 2)
     klim = max(1e-9, float(np.abs(kernel).max()))
     plim = max(1e-9, float(np.abs(products).max()))
-    for k, (z, scale, zmin, zmax, x, y, hover) in enumerate((
-        (window, GRAY_COLORSCALE, 0, 255, np.arange(c0, c0 + kc), np.arange(r0, r0 + kr),
+    panels = (
+        ("input window", window, GRAY_COLORSCALE, 0, 255, np.arange(c0, c0 + kc), np.arange(r0, r0 + kr),
          "input row %{y}, column %{x}<br>value %{z:.4~g}"),
-        (kernel, SIGNED_COLORSCALE, -klim, klim, np.arange(kc), np.arange(kr),
+        ("× kernel", kernel, SIGNED_COLORSCALE, -klim, klim, np.arange(kc), np.arange(kr),
          "kernel row %{y}, column %{x}<br>%{z:.4~g}"),
-        (products, SIGNED_COLORSCALE, -plim, plim, np.arange(kc), np.arange(kr),
+        ("= products", products, SIGNED_COLORSCALE, -plim, plim, np.arange(kc), np.arange(kr),
          "product %{z:.4~g}"),
-    ), start=1):
-        fig.add_trace(go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
-                                 xgap=1, ygap=1, texttemplate="%{z:.4~g}", textfont=dict(size=size),
-                                 hovertemplate=hover + "<extra></extra>"), row=1, col=k)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
-                         zeroline=False, row=1, col=k, dtick=1 if kr <= 9 else None)
-        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k, dtick=1 if kc <= 9 else None)
-    fig.update_layout(height=height or 140 + 110 * min(kr, 5), margin=dict(l=10, r=10, t=70, b=10),
-                      font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE))
-    fig.update_annotations(yshift=28)
-    return fig
-
-
-def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int], anchor: tuple[int, int],
-                      stride: int = 1, valid_offset: tuple[int, int] = (0, 0), mapping: str = "clip",
-                      height: int = 460) -> go.Figure:
-    """The kernel sliding over a small image one position at a time while the output fills in.
-
-    ``steps`` is :func:`cnnviz.convolution.sliding_steps`' list of (row, col, output so far).
-    Animated in the browser (Plotly frames, Play/Pause and a slider): no server round trip per step.
-    """
-    from plotly.subplots import make_subplots
-
-    image = np.asarray(image, dtype=np.float64)
-    kr, kc = kernel_shape
-    ar, ac = anchor
-    first = steps[0][2] if steps else np.full((1, 1), np.nan)
-    signed = mapping == "signed"
-    finals = [s[2] for s in steps]
-    limit = max([1.0] + [float(np.nanmax(np.abs(f))) for f in finals[-1:] if np.isfinite(f).any()])
-    out_scale = dict(colorscale=SIGNED_COLORSCALE, zmin=-limit, zmax=limit) if signed else \
-        dict(colorscale=GRAY_COLORSCALE, zmin=0, zmax=255)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("input: the kernel's window", "output, filling in"))
-    size = max(8, FONT_SIZE - max(image.shape) // 3)
-    fig.add_trace(go.Heatmap(z=image, colorscale=GRAY_COLORSCALE, zmin=0, zmax=255, showscale=False, xgap=1,
-                             ygap=1, texttemplate="%{z:.0f}", textfont=dict(size=size),
-                             hovertemplate="row %{y}, column %{x}<br>%{z}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=first, showscale=False, xgap=1, ygap=1, texttemplate="%{z:.4~g}",
-                             textfont=dict(size=size), hoverongaps=False,
-                             hovertemplate="row %{y}, column %{x}<br>%{z}<extra></extra>", **out_scale),
-                  row=1, col=2)
-
-    def shapes(r: int, c: int) -> list[dict]:
-        top = r * stride + valid_offset[0] - ar
-        left = c * stride + valid_offset[1] - ac
-        return [
-            dict(type="rect", xref="x", yref="y", x0=left - 0.5, x1=left + kc - 0.5, y0=top - 0.5,
-                 y1=top + kr - 0.5, line=dict(color=WINDOW_COLOR, width=4)),
-            dict(type="rect", xref="x2", yref="y2", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                 line=dict(color=WINDOW_COLOR, width=4)),
-        ]
-
-    frames = [go.Frame(data=[go.Heatmap(z=partial)], traces=[1], name=str(k),
-                       layout=dict(shapes=shapes(r, c))) for k, (r, c, partial) in enumerate(steps)]
-    fig.frames = frames
-    if steps:
-        fig.update_layout(shapes=shapes(steps[0][0], steps[0][1]))
-    play = dict(frame=dict(duration=350, redraw=True), fromcurrent=True, transition=dict(duration=0))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=80, b=10), font=dict(size=FONT_SIZE), plot_bgcolor="white",
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.04, xanchor="left", yanchor="top",
-                          buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                                   dict(label="❚❚ Pause", method="animate",
-                                        args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])],
-        sliders=[dict(active=0, x=0.22, y=-0.02, len=0.78, currentvalue=dict(prefix="step "),
-                      steps=[dict(label=str(k + 1), method="animate",
-                                  args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                             for k in range(len(steps))])],
     )
-    for k in (1, 2):
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
-                         zeroline=False, row=1, col=k)
-        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k)
-    fig.update_annotations(yshift=26)
-    return fig
-
-
-# --------------------------------------------------------------------------
-# Convolution lab
-# --------------------------------------------------------------------------
-
-SIGNED_COLORSCALE = "RdBu_r"
-"""Signed convolution results and kernels: blue negative, white zero, red positive."""
-
-WINDOW_COLOR = "#e61e1e"
-"""Outline of the kernel's window on the input."""
-
-
-def _colorscale_stops(name: str) -> tuple[np.ndarray, np.ndarray]:
-    from plotly.colors import get_colorscale, unlabel_rgb
-
-    scale = get_colorscale(name)
-    positions = np.array([float(p) for p, _ in scale])
-    colours = np.array([unlabel_rgb(c) if c.startswith("rgb") else unlabel_rgb(f"rgb{tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))}")
-                        for _, c in scale], dtype=np.float64)
-    return positions, colours
-
-
-def signed_rgb(values: np.ndarray, *, limit: float | None = None, colorscale: str = SIGNED_COLORSCALE) -> np.ndarray:
-    """Signed values as an (H, W, 3) uint8 image on a diverging scale centred on 0.
-
-    ``limit`` maps to the scale's ends (default: the largest absolute value), so the
-    picture matches a Plotly heatmap with ``zmin=-limit, zmax=limit``.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if limit is None:
-        limit = max(1.0, float(np.abs(values).max(initial=0.0)))
-    t = np.clip((values / limit + 1.0) / 2.0, 0.0, 1.0)
-    positions, colours = _colorscale_stops(colorscale)
-    rgb = np.stack([np.interp(t, positions, colours[:, k]) for k in range(3)], axis=-1)
-    return np.rint(rgb).astype(np.uint8)
-
-
-def kernel_figure(kernel: np.ndarray, *, title: str | None = None, height: int | None = None) -> go.Figure:
-    """A kernel as a coloured grid with its numbers (blue negative, white 0, red positive)."""
-    kernel = np.asarray(kernel, dtype=np.float64)
-    limit = max(1e-9, float(np.abs(kernel).max()))
-    fig = matrix_heatmap(kernel, title=title, show_values=True, zmin=-limit, zmax=limit,
-                         colorscale=SIGNED_COLORSCALE, value_format=":.4~g",
-                         height=height or 90 + 34 * kernel.shape[0] + (50 if title else 0))
-    fig.update_xaxes(title_text=None)
-    fig.update_yaxes(title_text=None)
-    return fig
-
-
-def result_heatmap(values: np.ndarray, *, mapping: str, title: str | None = None,
-                   origin: tuple[int, int] = (0, 0), height: int | None = None,
-                   limit: float | None = None) -> go.Figure:
-    """A crop of a convolution result: gray 0..255, or diverging around 0 for signed values."""
-    values = np.asarray(values)
-    if mapping == "signed":
-        limit = limit or max(1.0, float(np.abs(values).max(initial=0.0)))
-        return matrix_heatmap(values, title=title, origin=origin, height=height, zmin=-limit, zmax=limit,
-                              colorscale=SIGNED_COLORSCALE, value_format=":.4~g")
-    return matrix_heatmap(values, title=title, origin=origin, height=height)
-
-
-def arithmetic_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
-                      *, origin: tuple[int, int] = (0, 0), height: int | None = None) -> go.Figure:
-    """Input window × kernel = products, side by side, every cell with its number."""
-    from plotly.subplots import make_subplots
-
-    window, kernel, products = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
-    kr, kc = kernel.shape
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
-                        subplot_titles=("input window", "× kernel", "= products"))
-    r0, c0 = origin
-    size = max(8, FONT_SIZE - 2 - max(kr, kc) // 2)
-    klim = max(1e-9, float(np.abs(kernel).max()))
-    plim = max(1e-9, float(np.abs(products).max()))
-    for k, (z, scale, zmin, zmax, x, y, hover) in enumerate((
-        (window, GRAY_COLORSCALE, 0, 255, np.arange(c0, c0 + kc), np.arange(r0, r0 + kr),
-         "input row %{y}, column %{x}<br>value %{z:.4~g}"),
-        (kernel, SIGNED_COLORSCALE, -klim, klim, np.arange(kc), np.arange(kr),
-         "kernel row %{y}, column %{x}<br>%{z:.4~g}"),
-        (products, SIGNED_COLORSCALE, -plim, plim, np.arange(kc), np.arange(kr),
-         "product %{z:.4~g}"),
-    ), start=1):
-        fig.add_trace(go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
-                                 xgap=1, ygap=1, texttemplate="%{z:.4~g}", textfont=dict(size=size),
-                                 hovertemplate=hover + "<extra></extra>"), row=1, col=k)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
-                         zeroline=False, row=1, col=k, dtick=1 if kr <= 9 else None)
-        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k, dtick=1 if kc <= 9 else None)
-    fig.update_layout(height=height or 140 + 110 * min(kr, 5), margin=dict(l=10, r=10, t=70, b=10),
-                      font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE))
-    fig.update_annotations(yshift=28)
-    return fig
+    gap, width = 0.06, (1 - 2 * 0.06) / 3
+    data, layout = [], dict(
+        height=height or 140 + 110 * min(kr, 5), margin=dict(l=10, r=10, t=70, b=10),
+        font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE), annotations=[],
+    )
+    for k, (label, z, scale, zmin, zmax, x, y, hover) in enumerate(panels, start=1):
+        suffix = "" if k == 1 else str(k)
+        data.append(dict(type="heatmap", z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
+                         xgap=1, ygap=1, texttemplate="%{z:.4~g}", textfont=dict(size=size),
+                         hovertemplate=hover + "<extra></extra>", xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+        left = (k - 1) * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}", side="top", showgrid=False,
+                                        zeroline=False, dtick=1 if kc <= 9 else None)
+        layout[f"yaxis{suffix}"] = dict(domain=[0, 1], anchor=f"x{suffix}", autorange="reversed",
+                                        scaleanchor=f"x{suffix}", showgrid=False, zeroline=False,
+                                        dtick=1 if kr <= 9 else None)
+        layout["annotations"].append(dict(text=label, x=left + width / 2, y=1, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", yshift=28, showarrow=False,
+                                          font=dict(size=FONT_SIZE)))
+    return _fast_figure(data, layout)
 
 
 def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int], anchor: tuple[int, int],

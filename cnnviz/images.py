@@ -211,12 +211,18 @@ def add_noise(matrix: np.ndarray, *, amount: float = 25.0, seed: int | None = No
 # --------------------------------------------------------------------------
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """The image itself (not a plot of it) as PNG bytes, one pixel per value."""
+def png_bytes(image: np.ndarray, *, compress_level: int = 6) -> bytes:
+    """The image itself (not a plot of it) as PNG bytes, one pixel per value.
+
+    ``compress_level`` 1 encodes several times faster (bigger files), for images
+    sent to the browser on every edit.
+    """
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(
+        buffer, format="PNG", compress_level=compress_level
+    )
     return buffer.getvalue()
 
 

@@ -452,8 +452,13 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def png_of(image: np.ndarray) -> bytes:
-    """PNG bytes of a uint8 image, cached (repeated images are not encoded again)."""
-    return images.png_bytes(image)
+    """PNG bytes of a uint8 image, fast to encode, for ``st.image(..., output_format="PNG")``.
+
+    Pass ``output_format="PNG"`` too: with the default ("auto") Streamlit decodes
+    the PNG and re-encodes it as JPEG, which costs more than everything else in a
+    kernel edit.
+    """
+    return images.png_bytes(image, compress_level=1)
 
 
 # --------------------------------------------------------------------------

@@ -139,10 +139,10 @@ def lab() -> None:
     canvas = conv.align_to_input(display, image.shape, settings)
     factor = max(1, 512 // max(image.shape))  # small matrices drawn with big, crisp pixels
     with original_col, st.container(key="conv_original"):
-        st.image(ui.png_of(images.enlarge(image, factor)), width="stretch",
+        st.image(ui.png_of(images.enlarge(image, factor)), width="stretch", output_format="PNG",
                  caption=f"Input: {image_name} ({image.shape[0]}x{image.shape[1]})")
     with result_col, st.container(key="conv_result"):
-        st.image(ui.png_of(images.enlarge(canvas, factor)), width="stretch",
+        st.image(ui.png_of(images.enlarge(canvas, factor)), width="stretch", output_format="PNG",
                  caption=f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}")
     with original_col:
         st.plotly_chart(figures.kernel_figure(settings.kernel, title="The kernel"), key="conv_kernel_fig",

@@ -102,7 +102,7 @@ def pooling_lab(image: np.ndarray, conv: np.ndarray, signed: bool) -> None:
         with column:
             shape_label(title, values.shape, image.shape)
             st.image(ui.png_of(viewable(values, zoom(values.shape), signed=signed and title != "Original")),
-                     width="stretch")
+                     width="stretch", output_format="PNG")
     if pooled is not None:
         window_explorer(conv, pooled, signed)
 

@@ -41,8 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3, help="Adam's initial learning rate")
     p.add_argument("--lr-decay", type=float, default=1.0,
                    help="multiply the learning rate by this after every epoch (1 = constant)")
-    p.add_argument("--validation", choices=("test", "holdout"), default="test",
-                   help="'test': the course's validation_data=(test images); 'holdout': "
+    p.add_argument("--validation", choices=("test", "holdout", "none"), default="test",
+                   help="'test': the course's validation_data=(test images); 'none': fit on "
+                   "all 60,000 training images for a number of epochs chosen before; 'holdout': "
                    "the last --val-size training images, the test set measured once at the end")
     p.add_argument("--val-size", type=int, default=6000)
     p.add_argument("--early-stop", type=int, default=0, metavar="PATIENCE",
@@ -55,8 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="TensorFlow threads per op")
     p.add_argument("--out", type=Path, required=True, help="where to save the .keras model")
     p.add_argument("--card", type=Path, help="write a model card (Markdown) here")
+    p.add_argument("--note", default="", help="a sentence for the model card (how settings were chosen)")
     args = p.parse_args(argv)
-    if args.early_stop and args.validation == "test":
+    if args.early_stop and args.validation != "holdout":
         p.error("--early-stop picks epochs by validation accuracy: use --validation holdout, "
                 "never the test set")
     return args
@@ -83,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.validation == "holdout":
         (x_fit, y_fit), (x_val, y_val) = data.split_validation(
             x_train, y_train, validation_size=args.val_size)
-    else:
+    elif args.validation == "test":
         (x_fit, y_fit), (x_val, y_val) = (x_train, y_train), (x_test, y_test)
+    else:
+        (x_fit, y_fit), (x_val, y_val) = (x_train, y_train), (None, None)
     if args.train_size:
         x_fit, y_fit = data.subset(x_fit, y_fit, args.train_size, seed=args.seed)
 
@@ -107,13 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     models.train(run, x_fit, y_fit, epochs=args.epochs, batch_size=args.batch_size,
-                 learning_rate=args.lr, validation_data=(x_val, y_val), on_epoch=report,
+                 learning_rate=args.lr, on_epoch=report,
+                 validation_data=None if x_val is None else (x_val, y_val),
                  callbacks=callbacks, flip=args.flip)
     total = time.perf_counter() - started
 
-    val_acc = run.history["val_accuracy"]
+    val_acc = run.history.get("val_accuracy", [])
     best = (max(range(len(val_acc)), key=val_acc.__getitem__) if args.early_stop
-            else len(val_acc) - 1)
+            else run.epochs_done - 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     models.save_model(model, args.out)
     reloaded = models.load_model(args.out)
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "epochs_run": run.epochs_done,
         "kept_epoch": best + 1,
         "train": models.evaluate(reloaded, x_fit, y_fit),
-        "validation": models.evaluate(reloaded, x_val, y_val),
+        "validation": None if x_val is None else models.evaluate(reloaded, x_val, y_val),
         "test": models.evaluate(reloaded, x_test, y_test),
         "seconds_per_epoch": sum(run.epoch_seconds) / max(1, run.epochs_done),
         "total_seconds": total,
@@ -143,11 +148,19 @@ def model_card(args: argparse.Namespace, run, results: dict) -> str:
         f"(the model was fitted on {len_note(args)}); the 10,000 test "
         "images were measured once, after training, and never used to choose anything"
         if args.validation == "holdout"
-        else "validation: the 10,000 test images (as in the course)"
+        else "validation: the 10,000 test images (as in the course)" if args.validation == "test"
+        else "no validation set: fitted on all 60,000 training images for a fixed number of "
+        "epochs chosen beforehand on a held-out split; the 10,000 test images were measured "
+        "once, after training"
     )
+    val_acc = run.history.get("val_accuracy", [])
+    val_row = ("" if results["validation"] is None else
+               f"| validation | {results['validation']['accuracy']:.4f} | "
+               f"{results['validation']['loss']:.4f} |\n")
     rows = "\n".join(
         f"| {epoch + 1} | {run.history['accuracy'][epoch]:.4f} | "
-        f"{run.history['val_accuracy'][epoch]:.4f} | {run.epoch_seconds[epoch]:.0f} |"
+        f"{run.history['val_accuracy'][epoch] if val_acc else float('nan'):.4f} | "
+        f"{run.epoch_seconds[epoch]:.0f} |"
         for epoch in range(run.epochs_done)
     )
     schedule = (f"multiplied by {args.lr_decay} after every epoch" if args.lr_decay != 1.0
@@ -160,7 +173,7 @@ def model_card(args: argparse.Namespace, run, results: dict) -> str:
 The course's {name}, trained for cnnviz. Saved without the optimizer state; load with
 `cnnviz.models.load_model` (Keras safe mode).
 
-## Architecture
+{args.note + chr(10) + chr(10) if args.note else ""}## Architecture
 {DESCRIPTIONS[args.model]} — {results['params']:,} parameters (exactly the course's model).
 Input: 28x28x1 grey images scaled to 0..1. Output: probabilities of the ten classes.
 
@@ -185,8 +198,7 @@ epoch on average here.
 | set | accuracy | loss |
 |---|---|---|
 | training ({len_note(args)}) | {results['train']['accuracy']:.4f} | {results['train']['loss']:.4f} |
-| validation | {results['validation']['accuracy']:.4f} | {results['validation']['loss']:.4f} |
-| **test (10,000 images)** | **{results['test']['accuracy']:.4f}** | {results['test']['loss']:.4f} |
+{val_row}| **test (10,000 images)** | **{results['test']['accuracy']:.4f}** | {results['test']['loss']:.4f} |
 
 File size: {results['file_bytes']:,} bytes.
 

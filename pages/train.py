@@ -153,8 +153,8 @@ def run_training() -> None:
     try:
         while not queue.try_acquire(ticket):
             ahead = queue.position(ticket) or 1
-            status.info(f"Another student's training is running on this server. You are number "
-                        f"{ahead} in line; yours starts by itself.", icon=":material/hourglass_top:")
+            status.info(f"One training at a time on this server: {ahead} ahead of yours. "
+                        "Yours starts by itself; Stop leaves the line.", icon=":material/hourglass_top:")
             queue.touch(ticket)
             time.sleep(1.0)
         status.empty()

@@ -145,8 +145,8 @@ def model_card(args: argparse.Namespace, run, results: dict) -> str:
     """A short Markdown model card: architecture, data, training, accuracies, the command."""
     val_note = (
         f"validation: the last {args.val_size:,} of the 60,000 training images, held out "
-        f"(the model was fitted on {len_note(args)}); the 10,000 test "
-        "images were measured once, after training, and never used to choose anything"
+        f"(the model was fitted on {len_note(args)}); settings and the kept epoch were "
+        "chosen on these; the 10,000 test images were measured after training"
         if args.validation == "holdout"
         else "validation: the 10,000 test images (as in the course)" if args.validation == "test"
         else "no validation set: fitted on all 60,000 training images for a fixed number of "

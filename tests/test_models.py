@@ -199,14 +199,16 @@ def test_flip_augmentation_trains(fashion):
     assert run.status == "done" and run.epochs_done == 2
 
 
-def test_command_line_trainer_writes_model_and_card(data_dir, monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize("validation", [["--validation", "holdout", "--early-stop", "1"],
+                                        ["--validation", "none"]])
+def test_command_line_trainer_writes_model_and_card(data_dir, monkeypatch, tmp_path, validation):
     """`python -m cnnviz.train` on a small subset: a loadable model and a card with the command."""
     from cnnviz import train
 
     monkeypatch.setenv(data.DATA_DIR_ENV, str(data_dir))
     out, card = tmp_path / "d.keras", tmp_path / "d.md"
-    argv = ["--model", "dense", "--validation", "holdout", "--train-size", "500", "--epochs", "2",
-            "--early-stop", "1", "--out", str(out), "--card", str(card)]
+    argv = ["--model", "dense", *validation, "--train-size", "500", "--epochs", "2",
+            "--out", str(out), "--card", str(card)]
     assert train.main(argv) == 0
     assert models.load_model(out).count_params() == models.DENSE_PARAMS
     text = card.read_text()

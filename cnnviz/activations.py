@@ -152,8 +152,10 @@ class ActivationModel:
                 self._cache.move_to_end(key)
                 return self._cache[key]
             batch = prepare_images(images).reshape(len(images), *self._input_shape)
+            import keras
+
             outputs = self.extractor(batch, training=False)
-            result = [np.asarray(t) for t in outputs]
+            result = [keras.ops.convert_to_numpy(t) for t in outputs]
             for array in result:
                 array.setflags(write=False)
             self._cache[key] = result

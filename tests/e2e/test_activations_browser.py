@@ -1,0 +1,84 @@
+"""Browser tests of the Activations page: the course's grid, changing the class, a bad upload,
+and a learned kernel opened in the Convolution lab."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+
+GRID = ".st-key-act_grid"
+
+
+def choose(page, key: str, option: str) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(option)  # the selectbox filters its options by what is typed
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def set_number(page, key: str, value: int) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+
+
+def row_titles(page) -> list[str]:
+    """The grid's row labels ("#0 Ankle boot", one per image), read from the drawn chart."""
+    titles = page.locator(f"{GRID} [class^='y'][class$='title']")  # ytitle, y6title, ...
+    titles.first.wait_for()
+    texts = [titles.nth(i).text_content() for i in range(titles.count())]
+    return [t for t in texts if t.startswith("#")]
+
+
+@pytest.mark.browser
+def test_ankle_boot_filter_1_then_another_class(page, app_url, data_dir):
+    """Ankle boot and filter 1 give three rows of maps; another class gives other rows and maps."""
+    open_page(page, app_url, "activations")
+    choose(page, "act_class", "Ankle boot")
+    set_number(page, "act_filter", 1)
+    assert_no_exception(page)
+    titles = row_titles(page)
+    assert len(titles) == 3 and all(t.endswith("Ankle boot") for t in titles)
+    assert page.locator(GRID).get_by_text("26x26, filter 1").count() == 1
+    before = page.locator(GRID).screenshot()
+
+    choose(page, "act_class", "Sneaker")
+    assert_no_exception(page)
+    titles = row_titles(page)
+    assert len(titles) == 3 and all(t.endswith("Sneaker") for t in titles)
+    assert page.locator(GRID).screenshot() != before
+
+
+@pytest.mark.browser
+def test_bad_upload_gets_a_message(page, app_url, data_dir, tmp_path):
+    """A file that is not a Keras model: a message in words, no traceback, the maps stay."""
+    open_page(page, app_url, "activations")
+    page.get_by_text("Upload a .keras / .h5 file").click()
+    wait_idle(page)
+    bad = tmp_path / "model.keras"
+    bad.write_bytes(b"this is not a model, just text")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+    wait_idle(page)
+    assert_no_exception(page)
+    alert = page.get_by_test_id("stAlert").filter(has_text="not a Keras model file")
+    assert alert.count() == 1
+    assert page.get_by_test_id("stAlert").filter(has_text="Showing the shipped CNN").count() == 1
+    assert len(row_titles(page)) == 3
+
+
+@pytest.mark.browser
+def test_learned_kernel_opens_in_the_convolution_lab(page, app_url, data_dir):
+    open_page(page, app_url, "activations")
+    page.get_by_role("tab", name="Learned kernels").click()
+    wait_idle(page)
+    page.locator(".st-key-act_open_kernel button").click()
+    wait_idle(page)
+    assert_no_exception(page)
+    assert urlparse(page.url).path.rstrip("/").endswith("/convolution")
+    # The lab shows the learned kernel with the signed mapping selected.
+    assert page.get_by_role("radio", name="Signed values (blue < 0 < red)").is_checked()

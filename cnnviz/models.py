@@ -408,8 +408,9 @@ class TrainingRun:
 
 
 class ProgressCallback(keras.callbacks.Callback):
-    """Reports progress to plain functions: ``on_batch(epoch, batch, steps)`` after every
-    batch (cheap: no metric values are fetched), ``on_epoch(epoch, logs, seconds)`` after
+    """Reports progress to plain functions: ``on_batch(epoch, done, steps)`` before every
+    batch and once at the epoch's end (``done`` batches of ``steps`` finished; cheap: no
+    metric values are fetched), ``on_epoch(epoch, logs, seconds)`` after
     every epoch; records each epoch's metrics and duration into a TrainingRun.
 
     An exception raised by a hook (e.g. Streamlit interrupting the script for
@@ -436,11 +437,16 @@ class ProgressCallback(keras.callbacks.Callback):
         self._epoch = epoch
         self._started = time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
+        # The hook runs as a batch *begins* (``batch`` batches are done): Keras
+        # converts the metric tensors to Python numbers before every batch-*end*
+        # hook, which stalls the pipeline each step (~30 % slower on CPU here).
         if self.on_batch is not None:
-            self.on_batch(self._epoch, batch + 1, self.steps or 0)
+            self.on_batch(self._epoch, batch, self.steps or 0)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.on_batch is not None and self.steps:
+            self.on_batch(epoch, self.steps, self.steps)
         seconds = time.perf_counter() - self._started
         values = {k: float(v) for k, v in (logs or {}).items()}
         if self.run is not None:

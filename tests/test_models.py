@@ -123,7 +123,8 @@ def test_short_training_improves_accuracy_and_reports_progress(fashion):
                  on_batch=lambda e, b, n: batches.append((e, b, n)),
                  on_epoch=lambda e, logs, s: epochs.append(e))
     assert run.status == "done" and run.epochs_done == 2 and epochs == [0, 1]
-    assert batches[0] == (0, 1, 50) and batches[-1] == (1, 50, 50) and len(batches) == 100
+    assert batches[0] == (0, 0, 50) and batches[-1] == (1, 50, 50) and len(batches) == 2 * 51
+    assert (0, 50, 50) in batches  # each epoch ends with all its batches done
     assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     after = models.evaluate(run.model, x_val, y_val)["accuracy"]
     assert before < 0.3 and after > 0.6

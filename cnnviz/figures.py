@@ -342,8 +342,9 @@ def activation_grid(
         rows=n, cols=ncols, column_titles=titles,
         horizontal_spacing=0.025, vertical_spacing=min(0.06, 0.25 / max(n, 1)),
     )
-    hover = ("map row %{customdata[0]}, column %{customdata[1]}<br>"
-             "activation %{customdata[2]:.3f}<extra></extra>")
+    hover = ("activation %{customdata:.3f}<br>"
+             + ("drawn at column %{x}, row %{y} of the input" if input_axes else "map row %{y}, column %{x}")
+             + "<extra></extra>")
     for c, (title, maps) in enumerate(columns, start=2):
         axis = "coloraxis" if scale == "map" else f"coloraxis{c}"
         if scale == "layer":
@@ -363,8 +364,8 @@ def activation_grid(
             offset_y, offset_x = ((side - h) / 2, (images.shape[2] - w) / 2) if input_axes else (0, 0)
             fig.add_trace(
                 go.Heatmap(
-                    z=shown[r], x0=offset_x, dx=1, y0=offset_y, dy=1, coloraxis=axis,
-                    customdata=_cell_data(np.asarray(maps[r], dtype=np.float64)),
+                    z=shown[r].astype(np.float32), x0=offset_x, dx=1, y0=offset_y, dy=1, coloraxis=axis,
+                    customdata=np.asarray(maps[r], dtype=np.float32),
                     hovertemplate=hover,
                 ),
                 row=r + 1, col=c,
@@ -375,7 +376,6 @@ def activation_grid(
                        hovertemplate="row %{y}, column %{x}<br>pixel %{z}<extra></extra>"),
             row=r + 1, col=1,
         )
-        fig.update_yaxes(title_text=row_labels[r], title_font=dict(size=FONT_SIZE - 2), row=r + 1, col=1)
     if scale == "map":
         fig.update_layout(coloraxis=dict(
             colorscale=plain_colorscale(colorscale), cmin=0, cmax=1,
@@ -383,21 +383,20 @@ def activation_grid(
                                      side="top"), thickness=16, len=min(1.0, 400 / (n * height_per_row)),
                           y=1, yanchor="top"),
         ))
+    axis_style = dict(showgrid=False, zeroline=False, constrain="domain", tickfont=dict(size=11),
+                      showline=True, mirror=True, linecolor="#bbbbbb")
+    axes = {}  # one update_layout call: per-axis update_*axes calls cost ~10 ms each
     for k in range(1, n * ncols + 1):
-        col = (k - 1) % ncols + 1
-        fixed = input_axes or col == 1
-        x_name, y_name = ("xaxis", "yaxis") if k == 1 else (f"xaxis{k}", f"yaxis{k}")
-        fig.layout[x_name].update(
-            showgrid=False, zeroline=False, constrain="domain", tickfont=dict(size=11),
-            range=[-0.5, images.shape[2] - 0.5] if fixed else None, showline=True, mirror=True,
-            linecolor="#bbbbbb",
-        )
-        fig.layout[y_name].update(
-            showgrid=False, zeroline=False, scaleanchor=x_name.replace("axis", ""),
-            constrain="domain", tickfont=dict(size=11), showline=True, mirror=True,
-            linecolor="#bbbbbb",
-            range=[side - 0.5, -0.5] if fixed else None, autorange=None if fixed else "reversed",
-        )
+        suffix = "" if k == 1 else str(k)
+        fixed = input_axes or (k - 1) % ncols == 0
+        axes[f"xaxis{suffix}"] = dict(axis_style, range=[-0.5, images.shape[2] - 0.5] if fixed else None)
+        axes[f"yaxis{suffix}"] = dict(axis_style, scaleanchor=f"x{suffix}",
+                                      range=[side - 0.5, -0.5] if fixed else None,
+                                      autorange=False if fixed else "reversed")
+        if (k - 1) % ncols == 0:
+            axes[f"yaxis{suffix}"]["title"] = dict(text=row_labels[(k - 1) // ncols],
+                                                   font=dict(size=FONT_SIZE - 2))
+    fig.update_layout(**axes)
     fig.update_layout(
         height=n * height_per_row + 110, margin=dict(l=60, r=10, t=80, b=90 if scale == "layer" else 20),
         font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),

@@ -195,13 +195,17 @@ def training_curves(history: dict[str, list[float]], *, total_epochs: int | None
     return fig
 
 
+SHIFT_COLORS = ("#d9730d", "#1f5fbf", "#2e9e44", "#8e44ad")
+"""Line colours of the models compared on shifted images, in the order given."""
+
+
 def shift_accuracy_figure(shifts, curves: dict[str, list[float]], *, axis: str = "x",
                           height: int = 380) -> go.Figure:
     """Accuracy against how many pixels the test images were moved, one line per model."""
     fig = go.Figure()
-    for name, values in curves.items():
+    for i, (name, values) in enumerate(curves.items()):
         fig.add_trace(go.Scatter(x=list(shifts), y=values, mode="lines+markers", name=name,
-                                 line=dict(width=3),
+                                 line=dict(width=3, color=SHIFT_COLORS[i % len(SHIFT_COLORS)]),
                                  hovertemplate="shift %{x} px<br>accuracy %{y:.3f}<extra>"
                                  + name + "</extra>"))
     direction = "right" if axis == "x" else "down"

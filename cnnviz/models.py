@@ -50,7 +50,7 @@ CNN_PARAMS = 69_798
 
 COURSE_RESULTS = {
     "dense": {
-        "model": "Dense network (course)",
+        "model": "Course: dense network (reported)",
         "params": DENSE_PARAMS,
         "epochs": 20,
         "accuracy": 0.8932,
@@ -60,7 +60,7 @@ COURSE_RESULTS = {
         "ms_per_step": 1.0,
     },
     "cnn": {
-        "model": "CNN (course)",
+        "model": "Course: CNN (reported)",
         "params": CNN_PARAMS,
         "epochs": 20,
         "accuracy": 0.9659,

@@ -95,8 +95,10 @@ else:
             lambda r: ["background-color: #fff3c4" if rows[r.name]["shrinks"] else ""] * len(r), axis=1),
         hide_index=True, width="content",
     )
-    st.caption(f"{n_params:,} parameters. Highlighted: layers where the image gets smaller "
-               "(a 3x3 conv loses a 1-pixel border, a 2x2 max-pooling halves the size).")
+    st.caption(f"{n_params:,} parameters." + (
+        " Highlighted: layers where the image gets smaller (a k x k conv loses k - 1 pixels "
+        "in each direction, a 2x2 max-pooling halves the size)." if table["shrinks"].any() else
+        " No layer here looks at neighbouring pixels: Flatten turns the image into one long row."))
 
 # --- Training ------------------------------------------------------------------
 st.header("2 · Train it", divider="gray")
@@ -138,7 +140,7 @@ if runs and not wait_until_stopped(runs[-1]):
 
 def run_training() -> None:
     """Wait for the server's training slot, then train with a live progress bar and curves."""
-    name = choice if arch["kind"] != "custom" else (
+    name = choice.replace(" (course)", "") if arch["kind"] != "custom" else (
         f"Custom CNN {arch['blocks']}x({arch['filters']} {arch['kernel_size']}x{arch['kernel_size']}),"
         f" dense {arch['dense_units']}")
     run = models.TrainingRun(name, build(arch), settings={

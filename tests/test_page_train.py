@@ -71,7 +71,7 @@ def test_tiny_training_adds_a_run_curve_and_comparison_row(at):
     assert 0.0 <= runs[0].test_accuracy <= 1.0
     assert isinstance(at.session_state[models.TRAINED_MODEL_KEY], keras.Model)
     comparison = at.dataframe[1].value
-    assert len(comparison) == 3 and comparison["model"].iloc[2] == "CNN (course)"
+    assert len(comparison) == 3 and comparison["model"].iloc[2] == "CNN"
     assert comparison["training images"].iloc[2] == 500
     assert not models.training_queue().running  # the slot was released
     assert at.get("plotly_chart")  # the curves

@@ -112,8 +112,17 @@ train_size = c4.select_slider(
     "Training images", [500, 1000, 2000, 5000, 10000, 20000, models.LIMITS["train_size"]], 5000,
     key="train_size", help="A random subset of the training images: small trains fast.")
 b1, b2, _ = st.columns([1, 1, 4])
-start = b1.button("Start training", type="primary", disabled=bool(shape_error), key="train_start")
-stop = b2.button("Stop", key="train_stop", help="Ends the training; the model keeps what it learnt.")
+
+
+def clicked(container, label: str, key: str, **kwargs) -> bool:
+    """A button whose click is recorded by a callback, so it survives a rerun of the frame."""
+    container.button(label, key=key, on_click=st.session_state.__setitem__,
+                     args=(f"{key}__clicked", True), **kwargs)
+    return bool(st.session_state.pop(f"{key}__clicked", False))
+
+
+start = clicked(b1, "Start training", "train_start", type="primary", disabled=bool(shape_error))
+stop = clicked(b2, "Stop", "train_stop", help="Ends the training; the model keeps what it learnt.")
 runs: list = st.session_state.setdefault(RUNS_KEY, [])
 
 
@@ -259,7 +268,7 @@ def shipped_models() -> dict:
     return {"dense (shipped)": models.load_shipped("dense"), "CNN (shipped)": models.load_shipped("cnn")}
 
 
-if c3.button("Evaluate on shifted test images", key="train_shift_go"):
+if clicked(c3, "Evaluate on shifted test images", "train_shift_go"):
     try:
         compared = dict(shipped_models())
     except (OSError, ValueError) as exc:

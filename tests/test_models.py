@@ -222,3 +222,20 @@ def test_command_line_trainer_refuses_early_stopping_on_the_test_set(tmp_path):
 
     with pytest.raises(SystemExit):
         train.parse_args(["--model", "cnn", "--early-stop", "3", "--out", str(tmp_path / "m.keras")])
+
+
+def test_tensorflow_threads_are_capped_on_import():
+    """Importing cnnviz.models caps TensorFlow to CNNVIZ_TF_THREADS threads per op (default 1)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("from cnnviz import models; import tensorflow as tf; "
+            "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
+    env = {**os.environ, models.TF_THREADS_ENV: "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert out[-2:] == ["1", "1"]

@@ -12,14 +12,6 @@ PAGE = "pages/train.py"
 TIMEOUT = 180  # TensorFlow's import and a training take longer than AppTest's default 3 s
 
 
-@pytest.fixture(autouse=True)
-def no_frame_rerun(monkeypatch):
-    """Under AppTest, PagesManager.uses_pages_directory is reset to True before every run,
-    so ui.require_app_frame() reruns each time and a clicked button's value is lost in
-    that rerun. The test already runs inside app.py's navigation: skip the check."""
-    monkeypatch.setattr(ui, "require_app_frame", lambda: None)
-
-
 @pytest.fixture
 def at(data_dir):
     app = open_in_apptest(PAGE, timeout=TIMEOUT)

@@ -298,19 +298,20 @@ def _use_kernel(kernel, *, text: str | None = None, preset: str | None = None) -
     set_convolution_settings(settings.replace(kernel=kernel, preset=name), text=text)
 
 
-def _on_preset(widget_key: str) -> None:
+def _on_preset(widget_key: str) -> str:
     from cnnviz import kernels
 
     name = st.session_state[widget_key]
     if name == CUSTOM_KERNEL or name not in kernels.PRESETS:
-        return
+        return _CONTROLS_CHANGED
     preset = kernels.PRESETS[name]
     settings = current_convolution_settings()
     set_convolution_settings(settings.replace(kernel=preset.kernel.copy(), preset=name,
                                               normalise=preset.normalise, weight=1.0))
+    return _KERNEL_CHANGED
 
 
-def _on_kernel_text(widget_key: str) -> None:
+def _on_kernel_text(widget_key: str) -> str:
     from cnnviz import kernels
 
     text = st.session_state[widget_key]
@@ -319,11 +320,12 @@ def _on_kernel_text(widget_key: str) -> None:
     except kernels.KernelError as exc:
         st.session_state[_KERNEL_TEXT_KEY] = text  # keep what was typed, to correct it
         st.session_state[_KERNEL_ERROR_KEY] = str(exc)
-        return
+        return _CONTROLS_CHANGED
     _use_kernel(kernel, text=text)
+    return _KERNEL_CHANGED
 
 
-def _on_kernel_grid(editor_key: str) -> None:
+def _on_kernel_grid(editor_key: str) -> str:
     from cnnviz import kernels
 
     edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
@@ -340,24 +342,46 @@ def _on_kernel_grid(editor_key: str) -> None:
     except (kernels.KernelError, TypeError, ValueError) as exc:
         st.session_state[_KERNEL_ERROR_KEY] = str(exc)
         st.session_state[_KERNEL_VERSION_KEY] = st.session_state.get(_KERNEL_VERSION_KEY, 0) + 1
-        return
+        return _CONTROLS_CHANGED
     _use_kernel(kernel)
+    return _KERNEL_CHANGED
 
 
-def _on_kernel_size(rows_key: str, cols_key: str) -> None:
+def _on_kernel_size(rows_key: str, cols_key: str) -> str:
     kernel = current_convolution_settings().kernel
     rows, cols = int(st.session_state[rows_key]), int(st.session_state[cols_key])
     resized = np.zeros((rows, cols))
     r, c = min(rows, kernel.shape[0]), min(cols, kernel.shape[1])
     resized[:r, :c] = kernel[:r, :c]
     _use_kernel(resized)
+    return _KERNEL_CHANGED
 
 
-def _on_option(widget_key: str, field_name: str) -> None:
+def _on_option(widget_key: str, field_name: str) -> str:
     value = st.session_state[widget_key]
     if value is None:  # an emptied number box: keep the last value
-        return
+        return _CONTROLS_CHANGED
     set_convolution_settings(current_convolution_settings().replace(**{field_name: value}))
+    return _OPTIONS_CHANGED
+
+
+_KERNEL_CHANGED, _OPTIONS_CHANGED, _CONTROLS_CHANGED = "kernel", "options", "controls"
+"""What a kernel-control callback changed: it decides which keyed fragments rerun."""
+
+
+def _then_rerun(callback, results: tuple, controls: str | None, *args) -> None:
+    """Run a kernel-control callback, then rerun only the keyed fragments that must show something new.
+
+    Results first (they are what the student is waiting for), then the controls
+    themselves when they must show a new grid, preset or message. Without keys,
+    Streamlit's default rerun applies (the enclosing fragment, or the page).
+    """
+    changed = callback(*args)
+    targets = [*results] if changed in (_KERNEL_CHANGED, _OPTIONS_CHANGED) else []
+    if controls is not None and changed in (_KERNEL_CHANGED, _CONTROLS_CHANGED):
+        targets.append(controls)
+    if results or controls is not None:
+        st.rerun(targets or [controls or results[0]])
 
 
 def _seed(widget_key: str, value) -> None:
@@ -365,7 +389,8 @@ def _seed(widget_key: str, value) -> None:
     st.session_state[widget_key] = value
 
 
-def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True):
+def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True,
+                    results: tuple[str, ...] = (), controls: str | None = None):
     """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
 
     The settings live in ``st.session_state[CONV_SETTINGS_KEY]``: the same kernel and
@@ -373,9 +398,17 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     page switches. A bad kernel gets a message naming the problem; the last good one stays.
     Widget keys: ``{key}_preset``, ``{key}_kernel_text``, ``{key}_padding``, ``{key}_stride``,
     ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
+
+    ``results`` and ``controls`` name keyed fragments (``@st.fragment(key=...)``) so an
+    edit reruns only what it changes: ``results`` (in that order) after a new kernel or
+    option, then ``controls`` (the fragment holding these widgets) when the grid, preset
+    or a message must change. Without them, an edit reruns the enclosing fragment or page.
     """
     from cnnviz import convolution as conv
     from cnnviz import kernels
+
+    def rerunning(callback, *args) -> dict:
+        return dict(on_change=_then_rerun, args=(callback, tuple(results), controls, *args))
 
     settings = current_convolution_settings()
     kernel = settings.kernel
@@ -384,7 +417,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     preset_key = f"{key}_preset"
     _seed(preset_key, settings.preset if settings.preset in kernels.PRESETS else CUSTOM_KERNEL)
     st.selectbox(
-        "Kernel", names, key=preset_key, on_change=_on_preset, args=(preset_key,),
+        "Kernel", names, key=preset_key, **rerunning(_on_preset, preset_key),
         format_func=lambda n: kernels.PRESETS[n].label if n in kernels.PRESETS else "My own kernel (typed or edited)",
         help="A preset kernel, or your own: edit the grid or type the numbers below.",
     )
@@ -396,15 +429,15 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     _seed(rows_key, kernel.shape[0])
     _seed(cols_key, kernel.shape[1])
     c1, c2 = st.columns(2)
-    c1.number_input("Rows", 1, conv.MAX_KERNEL_SIDE, key=rows_key, on_change=_on_kernel_size,
-                    args=(rows_key, cols_key), help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
-    c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, on_change=_on_kernel_size,
-                    args=(rows_key, cols_key), help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    c1.number_input("Rows", 1, conv.MAX_KERNEL_SIDE, key=rows_key, **rerunning(_on_kernel_size, rows_key, cols_key),
+                    help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, **rerunning(_on_kernel_size, rows_key, cols_key),
+                    help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
     editor_key = f"{key}_kernel_grid__v{version}"
     frame = pd.DataFrame(kernel, columns=[str(c) for c in range(kernel.shape[1])])
     with st.container(key=f"{key}_kernel_grid"):
         st.data_editor(
-            frame, key=editor_key, on_change=_on_kernel_grid, args=(editor_key,), num_rows="fixed",
+            frame, key=editor_key, **rerunning(_on_kernel_grid, editor_key), num_rows="fixed",
             hide_index=True,
             column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
                            for c in range(kernel.shape[1])},
@@ -412,7 +445,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     text_key = f"{key}_kernel_text"
     _seed(text_key, st.session_state.get(_KERNEL_TEXT_KEY, kernels.format_kernel(kernel)))
     st.text_area(
-        "…or type the kernel", key=text_key, on_change=_on_kernel_text, args=(text_key,),
+        "…or type the kernel", key=text_key, **rerunning(_on_kernel_text, text_key),
         height=max(90, 28 * kernel.shape[0] + 30),
         help="One row per line (or rows separated by ;), numbers separated by spaces or commas, "
              "fractions like 1/9 allowed; or JSON such as [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]. "
@@ -425,7 +458,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     def option(widget, label, field_name, **kwargs):
         widget_key = f"{key}_{field_name}"
         _seed(widget_key, getattr(settings, field_name))
-        return widget(label, key=widget_key, on_change=_on_option, args=(widget_key, field_name), **kwargs)
+        return widget(label, key=widget_key, **rerunning(_on_option, widget_key, field_name), **kwargs)
 
     option(st.number_input, "Weight", "weight", min_value=-1000.0, max_value=1000.0, step=0.1, format="%g",
            help="Every sum is multiplied by this number (the course's weight = 1).")

@@ -1,7 +1,10 @@
 """Convolution lab: the course's "manual convolution", live, with the arithmetic behind every pixel."""
 
+import time
+
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from cnnviz import convolution as conv
@@ -12,6 +15,9 @@ DEFAULT_PIXEL = (333, 165)
 """Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
 ZOOM = 11
 NO_PLOT_BAR = {"displayModeBar": False}
+PAINT_PAUSE = 0.06
+"""Seconds the explorer waits after new results, so the browser paints the result image before
+drawing the explorer's charts (drawing them blocks the browser for 100-200 ms)."""
 
 if hasattr(ui, "require_app_frame"):
     ui.require_app_frame()
@@ -124,19 +130,37 @@ def slide_dialog(small: np.ndarray, settings: conv.ConvolutionSettings) -> None:
         key="conv_slide", config=NO_PLOT_BAR)
 
 
-@st.fragment
-def lab() -> None:
-    controls, original_col, result_col = st.columns([1.1, 1.5, 1.5], gap="medium")
-    with controls:
-        image_name, image = ui.input_image_picker(IMAGE_KEY)
-        settings = ui.kernel_controls("conv", show_channels=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def convolved(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
+    """(raw sums, shown values, the result drawn at the input's size): shared by all students."""
+    settings = conv.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
+    raw, shown = settings.apply(image)
+    display = figures.signed_rgb(raw) if mapping == "signed" else shown
+    return raw, shown, conv.align_to_input(display, image.shape, settings)
+
+
+def current_result(image: np.ndarray):
+    """The current settings and their result on ``image`` (cached), or a ValueError."""
+    settings = ui.current_convolution_settings()
+    options = tuple(sorted(settings.correlate_options().items()))
+    return (settings, *convolved(image, settings.kernel, options, settings.mapping))
+
+
+@st.fragment(key="conv_controls")
+def controls() -> None:
+    """The kernel and options: an edit reruns the results first, then these controls only if they changed."""
+    ui.kernel_controls("conv", show_channels=False, results=("conv_results", "conv_explorer"),
+                       controls="conv_controls")
+
+
+@st.fragment(key="conv_results")
+def results(image_name: str, image: np.ndarray) -> None:
+    original_col, result_col = st.columns(2, gap="medium")
     try:
-        raw, shown = settings.apply(image)
+        settings, raw, shown, canvas = current_result(image)
     except ValueError as exc:
         result_col.warning(f"{exc}. Choose another border option or a smaller kernel.", icon=":material/warning:")
         return
-    display = figures.signed_rgb(raw) if settings.mapping == "signed" else shown
-    canvas = conv.align_to_input(display, image.shape, settings)
     factor = max(1, 512 // max(image.shape))  # small matrices drawn with big, crisp pixels
     with original_col, st.container(key="conv_original"):
         st.image(ui.png_of(images.enlarge(image, factor)), width="stretch", output_format="PNG",
@@ -155,7 +179,18 @@ def lab() -> None:
                    + ("Blue is negative, white 0, red positive." if settings.mapping == "signed" else
                       "In the course, negative sums become 0 (black) and sums above 255 become 255 (white)."))
 
-    st.header("Behind one output pixel", divider="gray")
+
+@st.fragment(key="conv_explorer")
+def explorer(image_name: str, image: np.ndarray) -> None:
+    """Behind one output pixel: reruns after the results on every edit, and alone on a pick."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and len(ctx.fragment_ids_this_run or ()) > 1:  # an edit: results, then this
+        time.sleep(PAINT_PAUSE)
+    try:
+        settings, raw, shown, canvas = current_result(image)
+    except ValueError:
+        st.info("No result to explain with these settings.", icon=":material/info:")
+        return
     pick, zoom_in, zoom_out = st.columns([0.8, 1.2, 1.2])
     with pick:
         st.markdown("**Click** the result to choose a pixel, or type its row and column.")
@@ -173,15 +208,7 @@ def lab() -> None:
                                                origin=(otop, oleft), height=430, title="Output around it",
                                                limit=conv.signed_limit(raw)), key="conv_zoom_out", config=NO_PLOT_BAR)
     explain_pixel(image, raw, shown, settings, r, c)
-
-    small = ui.gray_matrix()
-    if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
-        slide_dialog(small, settings)
-    link_note = ("Uploaded images cannot travel in a link: whoever opens it sees the stairwell instead."
-                 if image_name == ui.UPLOAD or st.session_state.get(IMAGE_KEY) == ui.UPLOAD else
-                 "The image, kernel, options and chosen pixel are all in it.")
-    st.caption(f":material/link: **Share this view:** copy the address from your browser's address bar. {link_note}")
-    write_link(settings, st.session_state.get(IMAGE_KEY, ui.STAIRWELL), small)
+    write_link(settings, st.session_state.get(IMAGE_KEY, ui.STAIRWELL), ui.gray_matrix())
 
 
 read_link()
@@ -198,4 +225,17 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
         "**horizontal edges**. Turn the kernel on its side and it finds vertical edges. A convolutional network "
         "*learns* the numbers of many such kernels by itself."
     )
-lab()
+controls_col, results_col = st.columns([1.1, 3], gap="medium")
+with controls_col:
+    picked_name, picked = ui.input_image_picker(IMAGE_KEY)  # a new image reruns the page
+    controls()
+with results_col:
+    results(picked_name, picked)
+st.header("Behind one output pixel", divider="gray")
+explorer(picked_name, picked)
+if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
+    slide_dialog(ui.gray_matrix(), ui.current_convolution_settings())
+st.caption(":material/link: **Share this view:** copy the address from your browser's address bar. "
+           + ("Uploaded images cannot travel in a link: whoever opens it sees the stairwell instead."
+              if st.session_state.get(IMAGE_KEY) == ui.UPLOAD else
+              "The image, kernel, options and chosen pixel are all in it."))

@@ -67,10 +67,27 @@ def test_bad_kernel_keeps_the_last_good_one(at, bad, words):
     assert settings(at).preset == "laplacian_4"
 
 
+def test_an_edit_reruns_only_the_results_explorer_and_controls(at):
+    """A kernel edit reruns the results, explorer and controls, not the page; an option leaves the controls."""
+    at.text_area(key="conv_kernel_text").set_value("0 1 0; 1 -4 1; 0 1 0").run()
+    assert not at.exception
+    assert not at.title and not at.expander  # the page body did not rerun
+    assert any("row 333" in h.value for h in at.subheader)  # the explorer did
+    assert at.selectbox(key="conv_preset").value == "laplacian_4"  # and the controls did
+    at.radio(key="conv_stride").set_value(2).run()
+    assert not at.exception and not at.title
+    assert any("Output pixel" in h.value for h in at.subheader)
+    assert not [s for s in at.selectbox if s.key == "conv_preset"]  # an option leaves the controls alone
+    at.run()  # a full run shows the whole page with the new settings
+    assert at.title and at.radio(key="conv_stride").value == 2
+
+
 def test_options_and_pixel(at):
     """Options change the settings; the explorer follows a typed pixel; valid with a big kernel warns."""
     at.selectbox(key="conv_padding").set_value("valid").run()
+    at.run()  # an option reruns only the results and explorer: a full run brings the controls back into the tree
     at.radio(key="conv_stride").set_value(2).run()
+    at.run()
     at.radio(key="conv_mapping").set_value("signed").run()
     at.number_input(key="conv_row").set_value(10).run()
     assert not at.exception

@@ -215,6 +215,16 @@ def build_cnn(
     return keras.Sequential(layers, name="cnn")
 
 
+def build_model(kind: str, **options) -> keras.Sequential:
+    """A model from a Train page choice: kind "dense" (options: units) or "cnn"/"custom"
+    (options: filters, kernel_size, blocks, dense_units)."""
+    if kind == "dense":
+        return build_dense(**options)
+    if kind in ("cnn", "custom"):
+        return build_cnn(**options)
+    raise ValueError(f"unknown model kind {kind!r}; choose 'dense', 'cnn' or 'custom'")
+
+
 def compile_model(model: keras.Model, *, learning_rate: float = COURSE_LEARNING_RATE) -> keras.Model:
     """Compile as the course does: Adam, sparse categorical cross-entropy, accuracy."""
     model.compile(
@@ -525,6 +535,47 @@ def _flipped_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
             .batch(batch_size)
             .map(mirror, num_parallel_calls=1)
             .prefetch(2))
+
+
+def comparison_rows(runs: Sequence[TrainingRun]) -> list[dict]:
+    """The course's reported results, then one row per run: parameters, data, epochs,
+    accuracies, seconds per epoch and milliseconds per training step.
+
+    The course validated on the test set, so its val_accuracy goes in "test accuracy".
+    A run's "kind" setting ("dense", "cnn", "custom") is kept for speed comparisons.
+    """
+    rows = [
+        {"model": ref["model"], "kind": kind, "parameters": ref["params"],
+         "training images": 60000, "epochs": ref["epochs"], "train accuracy": ref["accuracy"],
+         "validation accuracy": None, "test accuracy": ref["val_accuracy"], "s / epoch": None,
+         "ms / step": ref["ms_per_step"]}
+        for kind, ref in COURSE_RESULTS.items()
+    ]
+    for run in runs:
+        done = run.epochs_done
+        seconds = sum(run.epoch_seconds) / done if done else None
+        steps = steps_per_epoch(run.settings.get("train_size", 1), run.settings.get("batch_size", 1))
+        rows.append({
+            "model": run.name + ("" if run.status == "done" else f" ({run.status})"),
+            "kind": run.settings.get("kind"), "parameters": run.model.count_params(),
+            "training images": run.settings.get("train_size"), "epochs": done,
+            "train accuracy": run.last("accuracy"), "validation accuracy": run.last("val_accuracy"),
+            "test accuracy": run.test_accuracy, "s / epoch": seconds,
+            "ms / step": 1000 * seconds / steps if seconds is not None else None,
+        })
+    return rows
+
+
+def cnn_to_dense_step_ratio(rows: Sequence[dict]) -> float | None:
+    """How many times longer a training step of the latest CNN run took than the latest
+    dense run's (None without one of each). The course claims CNNs are faster; here they are not."""
+    latest = {}
+    for row in rows[len(COURSE_RESULTS):]:
+        if row["ms / step"]:
+            latest["dense" if row["kind"] == "dense" else "cnn"] = row["ms / step"]
+    if len(latest) < 2:
+        return None
+    return latest["cnn"] / latest["dense"]
 
 
 # --- Evaluation -------------------------------------------------------------

@@ -239,3 +239,32 @@ def test_tensorflow_threads_are_capped_on_import():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout.split()
     assert out[-2:] == ["1", "1"]
+
+
+def test_build_model_from_a_page_choice():
+    assert models.build_model("dense", units=20).count_params() == models.DENSE_PARAMS
+    assert models.build_model("cnn", filters=64, kernel_size=3, blocks=2,
+                              dense_units=20).count_params() == models.CNN_PARAMS
+    with pytest.raises(ValueError, match="'rnn'"):
+        models.build_model("rnn")
+
+
+def test_comparison_rows_and_step_ratio():
+    """Course rows first; a run's seconds per epoch and per step come from its record."""
+    def run(kind, seconds, model):
+        r = models.TrainingRun(kind, model, settings={"kind": kind, "train_size": 1000,
+                                                      "batch_size": 100})
+        r.history = {"accuracy": [0.5, 0.7], "val_accuracy": [0.6, 0.65]}
+        r.epoch_seconds = [seconds, seconds]
+        r.status, r.test_accuracy = "done", 0.66
+        return r
+
+    rows = models.comparison_rows([run("dense", 1.0, models.build_dense()),
+                                   run("cnn", 4.0, models.build_cnn())])
+    assert [r["model"] for r in rows[:2]] == ["Course: dense network (reported)", "Course: CNN (reported)"]
+    assert rows[0]["test accuracy"] == 0.8675 and rows[1]["train accuracy"] == 0.9659
+    assert rows[3]["parameters"] == models.CNN_PARAMS and rows[3]["epochs"] == 2
+    assert rows[3]["s / epoch"] == 4.0 and rows[3]["ms / step"] == pytest.approx(400.0)
+    assert rows[2]["train accuracy"] == 0.7 and rows[2]["validation accuracy"] == 0.65
+    assert models.cnn_to_dense_step_ratio(rows) == pytest.approx(4.0)
+    assert models.cnn_to_dense_step_ratio(rows[:3]) is None

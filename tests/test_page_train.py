@@ -113,3 +113,18 @@ def test_shifted_images_compare_dense_and_cnn(at):
     assert set(curves) == {"dense (shipped)", "CNN (shipped)"}
     assert curves["CNN (shipped)"][0] > curves["dense (shipped)"][0]  # moved 4 px left
     assert curves["dense (shipped)"][4] > curves["dense (shipped)"][0] + 0.1  # centred is best
+
+
+def test_custom_cnn_trains_and_is_named_by_its_settings(at):
+    at.radio(key="train_arch").set_value("Custom CNN").run()
+    at.select_slider(key="train_filters").set_value(8)
+    at.slider(key="train_kernel").set_value(5)
+    at.slider(key="train_blocks").set_value(1)
+    at.select_slider(key="train_size").set_value(500)
+    at.slider(key="train_epochs").set_value(1).run()
+    assert list(at.dataframe[0].value["output shape"])[:2] == ["(None, 24, 24, 8)", "(None, 12, 12, 8)"]
+    button(at, "Start training").click().run()
+    assert not at.exception, at.exception
+    run = at.session_state["train_runs"][-1]
+    assert run.status == "done" and run.name == "Custom CNN 1x(8 5x5), dense 20"
+    assert run.model.get_layer("conv_1").kernel.shape == (5, 5, 1, 8)

@@ -15,7 +15,7 @@ DEFAULT_PIXEL = (333, 165)
 """Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
 ZOOM = 11
 NO_PLOT_BAR = {"displayModeBar": False}
-PAINT_PAUSE = 0.06
+PAINT_PAUSE = 0.09
 """Seconds the explorer waits after new results, so the browser paints the result image before
 drawing the explorer's charts (drawing them blocks the browser for 100-200 ms)."""
 
@@ -72,8 +72,9 @@ def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, in
     rows, cols = conv.output_shape(image_shape, settings.kernel.shape, padding=settings.padding, stride=settings.stride)
     r, c = st.session_state.get(PIXEL_KEY, DEFAULT_PIXEL)
     seed = "conv_row" not in st.session_state or "conv_col" not in st.session_state
-    factor = max(1, 256 // max(image_shape[:2]))
-    click = streamlit_image_coordinates(images.enlarge(shown_canvas, factor), width=300, key="conv_click",
+    factor, step = max(1, 256 // max(image_shape[:2])), max(1, max(image_shape[:2]) // 256)
+    picture = images.enlarge(shown_canvas, factor) if factor > 1 else shown_canvas[::step, ::step]  # ~300 px shown
+    click = streamlit_image_coordinates(picture, width="stretch", key="conv_click",
                                         image_format="JPEG", jpeg_quality=85, cursor="crosshair")
     if click and click.get("unix_time") != st.session_state.get("conv_click_seen"):
         st.session_state["conv_click_seen"] = click.get("unix_time")

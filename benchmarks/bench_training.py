@@ -1,7 +1,7 @@
 """Benchmark: the app's training path against a plain ``model.fit``, and the light pages'
 responsiveness while a training runs. Prints ratios; not a test.
 
-    CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_training.py [--images 10000] [--repeats 2]
+    CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_training.py [--images 10000] [--repeats 2] [--browser]
 
 1. One epoch of the course's CNN through ``cnnviz.models.train`` with the Train page's
    hooks (a progress update at most every 0.25 s, the live Plotly curves rebuilt and
@@ -10,6 +10,8 @@ responsiveness while a training runs. Prints ratios; not a test.
 2. Reruns of a light page (Pixels, through AppTest) while a training runs in another
    thread of the same process (as on the server, where each session's script is a thread),
    against the same reruns with nothing else running.
+3. With --browser: clicks on the Pixels page in Chromium against a real server, idle and
+   while another tab trains the CNN on all 54,000 images.
 
 Both use the app's TensorFlow thread cap (``CNNVIZ_TF_THREADS``, default 1).
 """
@@ -95,12 +97,64 @@ def light_page_reruns(n: int) -> list[float]:
     return times
 
 
+def browser_responsiveness(n: int) -> tuple[list[float], list[float]]:
+    """Seconds from a click on the Pixels page's "Invert" to the app being idle again, in
+    Chromium against a real server: with nothing else running, then while another tab
+    trains the CNN on all 54,000 images (stopped afterwards)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import (CHROMIUM_ARGS, chromium_path, free_port, open_page,
+                                    start_app, stop_app, wait_healthy, wait_idle)
+
+    port = free_port()
+    proc = start_app(port, Path("/tmp/bench_training_server.log"))
+    url = f"http://127.0.0.1:{port}"
+
+    def clicks(page) -> list[float]:
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            page.get_by_role("button", name="Invert").click()
+            wait_idle(page, timeout=120, quiet=0.05)
+            times.append(time.perf_counter() - started - 0.05)
+        return times
+
+    try:
+        wait_healthy(port, proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            student = browser.new_page(viewport={"width": 1400, "height": 1000})
+            trainer = browser.new_page(viewport={"width": 1400, "height": 1000})
+            open_page(student, url, "pixels")
+            open_page(trainer, url, "train", timeout=240)
+            idle = clicks(student)
+            slider = trainer.locator(".st-key-train_size input[type='range']").first
+            slider.focus()
+            slider.press("End")
+            wait_idle(trainer, timeout=120)
+            trainer.get_by_role("button", name="Start training").click()
+            trainer.get_by_test_id("stProgress").wait_for(timeout=240_000)
+            time.sleep(3.0)
+            busy = clicks(student)
+            still_training = trainer.get_by_test_id("stProgress").count() > 0
+            trainer.locator(".st-key-train_stop button").first.click()
+            wait_idle(trainer, timeout=120)
+            browser.close()
+        if not still_training:
+            print("   (the training ended before the measurements did: use fewer clicks)")
+        return idle, busy
+    finally:
+        stop_app(proc)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--images", type=int, default=10_000, help="training images per epoch")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--reruns", type=int, default=20)
+    p.add_argument("--browser", action="store_true",
+                   help="also measure clicks in Chromium against a real server while a tab trains")
     args = p.parse_args()
     print(f"TensorFlow threads (intra, inter): {models.cap_tf_threads()}")
     (x, y), val = load(args.images)
@@ -139,6 +193,16 @@ def main() -> None:
     print(f"   during training  median {1000 * statistics.median(busy):6.1f} ms, "
           f"max {1000 * max(busy):6.1f} ms")
     print(f"   ratio during / idle (median) = {statistics.median(busy) / statistics.median(idle):.2f}")
+
+    if args.browser:
+        idle, busy = browser_responsiveness(min(args.reruns, 10))
+        print("\n3. Pixels page 'Invert' click until idle (Chromium, real server), "
+              f"{len(idle)} clicks each:")
+        print(f"   nobody training  median {1000 * statistics.median(idle):6.1f} ms, "
+              f"max {1000 * max(idle):6.1f} ms")
+        print(f"   another tab trains the CNN  median {1000 * statistics.median(busy):6.1f} ms, "
+              f"max {1000 * max(busy):6.1f} ms")
+        print(f"   ratio during / idle (median) = {statistics.median(busy) / statistics.median(idle):.2f}")
 
 
 if __name__ == "__main__":

@@ -233,6 +233,7 @@ def _fashion_mnist() -> dict[str, np.ndarray]:
         "train_raw": x_train, "train_labels": y_train, "test_raw": x_test, "test_labels": y_test,
         "train": data.prepare_images(x_train), "test": data.prepare_images(x_test),
     }
+    arrays["train_range"] = np.array([arrays["train"].min(), arrays["train"].max()])
     for array in arrays.values():
         array.setflags(write=False)
     return arrays
@@ -242,7 +243,8 @@ def fashion_mnist() -> tuple[dict[str, np.ndarray] | None, str | None]:
     """Fashion-MNIST shared by all sessions, or None and a sentence saying how to provide it.
 
     Keys: "train_raw"/"test_raw" (N, 28, 28) uint8 as loaded, "train"/"test" prepared
-    the course's way (N, 28, 28, 1) float32 in 0..1, "train_labels"/"test_labels".
+    the course's way (N, 28, 28, 1) float32 in 0..1, "train_labels"/"test_labels",
+    "train_range" (the prepared training images' smallest and largest value).
     A failure is not cached: the next visit tries again.
     """
     try:

@@ -37,7 +37,7 @@ with st.expander("The data: Fashion-MNIST and the course's preparation", icon=":
         f"values 0..255\n"
         f"training_images = training_images.reshape({n_train}, 28, 28, 1) / 255.0\n"
         f"training_images.shape  # {fashion['train'].shape}, {fashion['train'].dtype}, values "
-        f"{float(fashion['train'].min()):.1f}..{float(fashion['train'].max()):.1f}\n"
+        f"{fashion['train_range'][0]:.1f}..{fashion['train_range'][1]:.1f}\n"
         f"val_images.shape       # {fashion['test_raw'].shape} -> {fashion['test'].shape}",
         language="python",
     )

@@ -11,7 +11,6 @@ Run: ``CNNVIZ_DATA_DIR=/work/shared/data python benchmarks/bench_pooling.py``
 from __future__ import annotations
 
 import sys
-import timeit
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnnviz import convolution, pooling  # noqa: E402
+from benchmarks.timing import best_time  # noqa: E402
 from cnnviz.data import DataUnavailable, load_ascent  # noqa: E402
-
-
-def best_time(function, *, repeat: int = 5, number: int = 1) -> float:
-    """Fastest of ``repeat`` runs, in seconds per call."""
-    return min(timeit.repeat(function, repeat=repeat, number=number)) / number
 
 
 def main() -> None:

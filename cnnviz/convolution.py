@@ -282,8 +282,9 @@ def map_output(values, *, mapping: str = "clip") -> np.ndarray:
         if high - low <= 0:
             return np.zeros(values.shape, dtype=np.uint8)
         return np.floor((values - low) * (255.0 / (high - low)) + 0.5).astype(np.uint8)
-    # Casting 0..255 floats to uint8 truncates toward zero, as the course's int16 store does.
-    return np.clip(values, 0.0, 255.0).astype(np.uint8)
+    # Casting 0..255 floats to uint8 truncates toward zero, as the course's int16 store does;
+    # clipping straight into the uint8 result avoids a full-size float temporary.
+    return np.clip(values, 0.0, 255.0, out=np.empty(values.shape, np.uint8), casting="unsafe")
 
 
 def signed_limit(values) -> float:

@@ -301,12 +301,6 @@ def _normalised(maps: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
-def _cell_data(values: np.ndarray) -> np.ndarray:
-    """customdata (rows, cols, 3): the map's own row and column, and the raw value."""
-    rows, cols = np.mgrid[0:values.shape[0], 0:values.shape[1]]
-    return np.dstack([rows, cols, values])
-
-
 def activation_grid(
     images: np.ndarray,
     columns: list[tuple[str, np.ndarray]],
@@ -325,88 +319,106 @@ def activation_grid(
     layer. ``scale="map"`` stretches each map over its own min..max (one
     colour bar from 0 = the map's min to 1 = its max; hover shows the real
     value); ``"layer"`` gives every map of a layer the same range (one colour
-    bar per layer, under its column). With ``input_axes`` every map is drawn
-    on the input's 28x28 axes, one unit per map pixel and centred, so the
-    shrinking from 28 to 26 to 13 ... is visible; otherwise each map fills its cell.
-    """
-    from plotly.subplots import make_subplots
+    bar per layer, titled with the layer's name). With ``input_axes`` every map
+    is drawn centred in a frame of the input's size, one input pixel per map
+    pixel, so the shrinking from 28 to 26 to 13 ... is visible; otherwise each
+    map fills its cell.
 
+    Drawn fast enough to follow every change of class, filter or layer: one
+    heatmap per column on one pair of axes (the images stacked, with gaps),
+    built without Plotly's validation. Row labels are the y axis' tick labels;
+    column titles are annotations.
+    """
     if scale not in ("map", "layer"):
         raise ValueError(f"scale must be 'map' or 'layer'; got {scale!r}")
     images = np.asarray(images)
-    n, side = len(images), images.shape[1]
+    n, side, side_x = len(images), images.shape[1], images.shape[2]
     ncols = 1 + len(columns)
-    if height_per_row is None:  # square cells filling about ``width`` pixels
-        height_per_row = int(min(280, (width - 230) / ncols)) + 45
-    titles = [f"<b>input</b><br>{side}x{images.shape[2]}"] + [
-        f"<b>{title}</b><br>{maps.shape[1]}x{maps.shape[2]}, filter {filter_index}"
+    gap = max(2.0, side / 10)
+    step_x, step_y = side_x + gap, side + gap  # one cell and the gap after it, in input pixels
+    total_x, total_y = ncols * step_x - gap, n * step_y - gap
+    if height_per_row is None:  # square cells filling about ``width`` pixels, beside labels and colour bars
+        plot_width = width - 100 - (90 if scale == "map" else 55 * len(columns))
+        height_per_row = int(min(280, plot_width / (total_x + gap / 2) * side))
+    tops = np.arange(n) * step_y
+
+    def stacked(values: np.ndarray) -> np.ndarray:
+        """(N, h, w, ...) stacked on the rows with one NaN row between images."""
+        h = values.shape[1]
+        out = np.full((n * (h + 1) - 1, *values.shape[2:]), np.nan, dtype=np.float32)
+        for r in range(n):
+            out[r * (h + 1):r * (h + 1) + h] = values[r]
+        return out
+
+    def y_edges(h: int, size: float, offset: float) -> np.ndarray:
+        # image r: edges top_r + offset + k * size (k = 0..h); the gap row runs to the next image.
+        return np.concatenate([tops[r] + offset + size * np.arange(h + 1) for r in range(n)])
+
+    data = [dict(
+        type="heatmap", z=stacked(images.astype(np.float32)), x=np.arange(side_x + 1) - 0.5,
+        y=y_edges(side, 1.0, 0.0) - 0.5, zmin=0, zmax=255, colorscale=plain_colorscale(GRAY_COLORSCALE),
+        showscale=False, hoverongaps=False, name="input",
+        customdata=stacked(np.broadcast_to(np.dstack(np.mgrid[0:side, 0:side_x]), (n, side, side_x, 2))),
+        hovertemplate="<b>input</b> row %{customdata[0]}, column %{customdata[1]}<br>pixel %{z}<extra></extra>",
+    )]
+    layout: dict = {}
+    frames = []
+    for c, (title, maps) in enumerate(columns, start=1):
+        maps = np.asarray(maps, dtype=np.float64)
+        h, w = maps.shape[1:3]
+        size_y, size_x = (1.0, 1.0) if input_axes else (side / h, side_x / w)
+        off_y, off_x = ((side - h) / 2, (side_x - w) / 2) if input_axes else (0.0, 0.0)
+        left = c * step_x
+        if input_axes:
+            frames += [f"M{left - 0.5},{top - 0.5}H{left + side_x - 0.5}V{top + side - 0.5}H{left - 0.5}Z"
+                       for top in tops]  # plotly.js paths take absolute commands only
+        trace = dict(
+            type="heatmap", name=title, hoverongaps=False,
+            x=left + off_x + size_x * np.arange(w + 1) - 0.5, y=y_edges(h, size_y, off_y) - 0.5,
+            customdata=stacked(np.concatenate(
+                [np.broadcast_to(np.dstack(np.mgrid[0:h, 0:w]), (n, h, w, 2)), maps[..., np.newaxis]], axis=-1)),
+            hovertemplate=f"<b>{title}</b>, filter {filter_index}<br>activation %{{customdata[2]:.3f}}"
+                          "<br>map row %{customdata[0]}, column %{customdata[1]}<extra></extra>",
+        )
+        if scale == "map":
+            trace.update(z=stacked(_normalised(maps)), coloraxis="coloraxis")
+        else:
+            low, high = float(maps.min()), float(maps.max())
+            high = high if high > low else low + 1.0
+            trace.update(  # one colour bar per layer, side by side on the right
+                z=stacked(maps), zmin=low, zmax=high, colorscale=plain_colorscale(colorscale),
+                colorbar=dict(title=dict(text=f"<b>{title}</b>", side="top", font=dict(size=FONT_SIZE - 3)),
+                              thickness=12, len=n * height_per_row * step_y / side, lenmode="pixels",
+                              y=1, yanchor="top", x=1.01 + 0.085 * (c - 1),
+                              xanchor="left", nticks=5, tickfont=dict(size=FONT_SIZE - 4)),
+            )
+        data.append(trace)
+    if scale == "map":
+        layout["coloraxis"] = dict(
+            colorscale=plain_colorscale(colorscale), cmin=0, cmax=1,
+            colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max", side="top"),
+                          thickness=16, len=min(1.0, 400 / (n * height_per_row + 60)), y=1, yanchor="top"),
+        )
+    titles = [f"<b>input</b><br>{side}x{side_x}"] + [
+        f"<b>{title}</b><br>{np.shape(maps)[1]}x{np.shape(maps)[2]}, filter {filter_index}"
         for title, maps in columns
     ]
-    fig = make_subplots(
-        rows=n, cols=ncols, column_titles=titles,
-        horizontal_spacing=0.025, vertical_spacing=min(0.06, 0.25 / max(n, 1)),
+    axis = dict(showgrid=False, zeroline=False, constrain="domain", showline=False)
+    layout.update(
+        annotations=[dict(x=c * step_x + (side_x - 1) / 2, y=-1.2, xref="x", yref="y", text=text,
+                          showarrow=False, yanchor="bottom", font=dict(size=FONT_SIZE - 1))
+                     for c, text in enumerate(titles)],
+        shapes=[dict(type="path", path="".join(frames), layer="below", fillcolor="#f2f2f2",
+                     line=dict(color="#bbbbbb", width=1))] if frames else [],
+        xaxis=dict(axis, visible=False, range=[-0.5 - gap / 4, total_x - 0.5 + gap / 4]),
+        yaxis=dict(axis, scaleanchor="x", constraintoward="top", range=[total_y - 0.5 + gap / 4, -0.5 - gap / 4], autorange=False,
+                   tickmode="array", tickvals=tops + (side - 1) / 2, ticktext=list(row_labels),
+                   ticks="", tickfont=dict(size=FONT_SIZE - 2), automargin=True),
+        height=int((total_y + gap / 2) * height_per_row / side) + 100,
+        margin=dict(l=10, r=10, t=80, b=20), font=dict(size=FONT_SIZE), plot_bgcolor="white",
+        hoverlabel=dict(font_size=FONT_SIZE), showlegend=False,
     )
-    hover = ("activation %{customdata:.3f}<br>"
-             + ("drawn at column %{x}, row %{y} of the input" if input_axes else "map row %{y}, column %{x}")
-             + "<extra></extra>")
-    for c, (title, maps) in enumerate(columns, start=2):
-        axis = "coloraxis" if scale == "map" else f"coloraxis{c}"
-        if scale == "layer":
-            low, high = float(np.min(maps)), float(np.max(maps))
-            x_domain = fig.layout[f"xaxis{c}" if c > 1 else "xaxis"].domain
-            fig.layout[axis] = dict(
-                colorscale=plain_colorscale(colorscale), cmin=low, cmax=high if high > low else low + 1.0,
-                colorbar=dict(
-                    orientation="h", x=(x_domain[0] + x_domain[1]) / 2, xanchor="center",
-                    y=-0.01, yanchor="top", len=(x_domain[1] - x_domain[0]) * 0.95,
-                    thickness=14, title=dict(text=f"{title} activation", side="bottom"),
-                ),
-            )
-        shown = _normalised(maps) if scale == "map" else np.asarray(maps, dtype=np.float64)
-        for r in range(n):
-            h, w = maps.shape[1:3]
-            offset_y, offset_x = ((side - h) / 2, (images.shape[2] - w) / 2) if input_axes else (0, 0)
-            fig.add_trace(
-                go.Heatmap(
-                    z=shown[r].astype(np.float32), x0=offset_x, dx=1, y0=offset_y, dy=1, coloraxis=axis,
-                    customdata=np.asarray(maps[r], dtype=np.float32),
-                    hovertemplate=hover,
-                ),
-                row=r + 1, col=c,
-            )
-    for r in range(n):
-        fig.add_trace(
-            go.Heatmap(z=images[r], zmin=0, zmax=255, colorscale=plain_colorscale(GRAY_COLORSCALE), showscale=False,
-                       hovertemplate="row %{y}, column %{x}<br>pixel %{z}<extra></extra>"),
-            row=r + 1, col=1,
-        )
-    if scale == "map":
-        fig.update_layout(coloraxis=dict(
-            colorscale=plain_colorscale(colorscale), cmin=0, cmax=1,
-            colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max",
-                                     side="top"), thickness=16, len=min(1.0, 400 / (n * height_per_row)),
-                          y=1, yanchor="top"),
-        ))
-    axis_style = dict(showgrid=False, zeroline=False, constrain="domain", tickfont=dict(size=11),
-                      showline=True, mirror=True, linecolor="#bbbbbb")
-    axes = {}  # one update_layout call: per-axis update_*axes calls cost ~10 ms each
-    for k in range(1, n * ncols + 1):
-        suffix = "" if k == 1 else str(k)
-        fixed = input_axes or (k - 1) % ncols == 0
-        axes[f"xaxis{suffix}"] = dict(axis_style, range=[-0.5, images.shape[2] - 0.5] if fixed else None)
-        axes[f"yaxis{suffix}"] = dict(axis_style, scaleanchor=f"x{suffix}",
-                                      range=[side - 0.5, -0.5] if fixed else None,
-                                      autorange=False if fixed else "reversed")
-        if (k - 1) % ncols == 0:
-            axes[f"yaxis{suffix}"]["title"] = dict(text=row_labels[(k - 1) // ncols],
-                                                   font=dict(size=FONT_SIZE - 2))
-    fig.update_layout(**axes)
-    fig.update_layout(
-        height=n * height_per_row + 110, margin=dict(l=60, r=10, t=80, b=90 if scale == "layer" else 20),
-        font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
-    )
-    fig.update_annotations(font_size=FONT_SIZE - 1)
-    return fig
+    return _fast_figure(data, layout)
 
 
 def _mosaic(stack: np.ndarray, columns: int, *, gap: int = 1) -> tuple[np.ndarray, np.ndarray, list]:

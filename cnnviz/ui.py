@@ -508,12 +508,28 @@ MODEL_SOURCES = {
 """Where the Activations page's model comes from: choice -> label."""
 
 
+def _freeze_long_lived_objects() -> None:
+    """Keep the garbage collector away from everything alive now (TensorFlow and Keras: millions
+    of objects that live as long as the server).
+
+    Python's automatic full collections otherwise walk them all, about 250 ms here, in the
+    middle of a student's rerun, on every page, several times a minute. Called once, when
+    the shipped model has been loaded (TensorFlow is imported by then).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 @st.cache_resource(show_spinner="Loading the trained CNN (once per server)…")
 def _shipped_activation_model():
     from cnnviz.activations import ActivationModel
     from cnnviz.models import load_shipped
 
-    return ActivationModel(load_shipped("cnn"))
+    explorer = ActivationModel(load_shipped("cnn"))
+    _freeze_long_lived_objects()
+    return explorer
 
 
 def shipped_activation_model():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -48,10 +49,16 @@ def chart(app) -> dict:
     return specs[0]
 
 
+def plotly_array(value) -> np.ndarray:
+    """An array from a figure's JSON: a list, or Plotly's typed array {"dtype", "bdata" (base64)}."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
 def row_titles(figure: dict) -> list[str]:
-    layout = figure["layout"]
-    axes = sorted((k for k in layout if k.startswith("yaxis")), key=lambda k: int(k[5:] or 1))
-    return [layout[k]["title"]["text"] for k in axes if layout[k].get("title", {}).get("text")]
+    """The grid's row labels: the y axis' tick labels, one per image."""
+    return list(figure["layout"]["yaxis"]["ticktext"])
 
 
 def test_defaults_are_the_courses(at):
@@ -95,7 +102,8 @@ def test_layers_and_images_shape_the_grid(at):
     assert_ok(at)
     figure = chart(at)
     assert len(row_titles(figure)) == 5
-    assert len(figure["data"]) == 5 * 2  # the image and one map per row
+    assert [trace["name"] for trace in figure["data"]] == ["input", "conv_1"]  # one heatmap per column
+    assert len(plotly_array(figure["data"][1]["y"])) == 5 * 26 + 4 + 1  # edges: 5 maps of 26 rows, 4 gaps
     titles = [a["text"] for a in figure["layout"]["annotations"]]
     assert titles == ["<b>input</b><br>28x28", "<b>conv_1</b><br>26x26, filter 1"]
 

@@ -3,13 +3,17 @@ and a learned kernel opened in the Convolution lab."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
 
 GRID = ".st-key-act_grid"
+ROW_LABELS = f"{GRID} .ytick text"  # the grid's row labels ("#0 Ankle boot", one per image)
+LONG = 60_000  # ms: generous, for a loaded machine; every wait below ends as soon as its condition holds
 
 
 def choose(page, key: str, option: str) -> None:
@@ -29,10 +33,14 @@ def set_number(page, key: str, value: int) -> None:
 
 def row_titles(page) -> list[str]:
     """The grid's row labels ("#0 Ankle boot", one per image), read from the drawn chart."""
-    titles = page.locator(f"{GRID} [class^='y'][class$='title']")  # ytitle, y6title, ...
-    titles.first.wait_for()
-    texts = [titles.nth(i).text_content() for i in range(titles.count())]
-    return [t for t in texts if t.startswith("#")]
+    labels = page.locator(ROW_LABELS)
+    labels.first.wait_for(timeout=LONG)
+    return [t for t in labels.all_text_contents() if t.startswith("#")]
+
+
+def wait_for_rows_of(page, class_name: str) -> None:
+    """Wait until the drawn grid's rows are images of ``class_name`` (the chart redraws after the run)."""
+    expect(page.locator(ROW_LABELS).first).to_have_text(re.compile(f"{re.escape(class_name)}$"), timeout=LONG)
 
 
 @pytest.mark.browser
@@ -42,6 +50,7 @@ def test_ankle_boot_filter_1_then_another_class(page, app_url, data_dir):
     choose(page, "act_class", "Ankle boot")
     set_number(page, "act_filter", 1)
     assert_no_exception(page)
+    wait_for_rows_of(page, "Ankle boot")
     titles = row_titles(page)
     assert len(titles) == 3 and all(t.endswith("Ankle boot") for t in titles)
     assert page.locator(GRID).get_by_text("26x26, filter 1").count() == 1
@@ -49,6 +58,7 @@ def test_ankle_boot_filter_1_then_another_class(page, app_url, data_dir):
 
     choose(page, "act_class", "Sneaker")
     assert_no_exception(page)
+    wait_for_rows_of(page, "Sneaker")
     titles = row_titles(page)
     assert len(titles) == 3 and all(t.endswith("Sneaker") for t in titles)
     assert page.locator(GRID).screenshot() != before
@@ -73,12 +83,30 @@ def test_bad_upload_gets_a_message(page, app_url, data_dir, tmp_path):
 
 @pytest.mark.browser
 def test_learned_kernel_opens_in_the_convolution_lab(page, app_url, data_dir):
+    """The kernels tab's button opens the Convolution lab with that kernel and the signed mapping.
+    Every step waits for its condition (the tab's content, the new URL, the lab's radio), not a time."""
     open_page(page, app_url, "activations")
     page.get_by_role("tab", name="Learned kernels").click()
+    button = page.locator(".st-key-act_open_kernel button")
+    expect(button).to_contain_text("Open kernel 1 in the Convolution lab", timeout=LONG)
     wait_idle(page)
-    page.locator(".st-key-act_open_kernel button").click()
+    button.click()
+    page.wait_for_url(re.compile(r"/convolution/?(\?.*)?$"), timeout=LONG)
+    signed = page.get_by_role("radio", name="Signed values (blue < 0 < red)")
+    expect(signed).to_be_checked(timeout=LONG)
     wait_idle(page)
     assert_no_exception(page)
     assert urlparse(page.url).path.rstrip("/").endswith("/convolution")
-    # The lab shows the learned kernel with the signed mapping selected.
-    assert page.get_by_role("radio", name="Signed values (blue < 0 < red)").is_checked()
+    expect(signed).to_be_checked()
+    # The lab's kernel is the shipped CNN's learned kernel 1, as the kernels tab offered it.
+    expect(page.locator(".st-key-conv_kernel_text textarea")).to_have_value(learned_kernel_text(1))
+
+
+def learned_kernel_text(k: int) -> str:
+    """Kernel ``k`` of the shipped CNN's first convolution, written as the lab's text box writes it."""
+    from cnnviz.activations import ActivationModel
+    from cnnviz.kernels import format_kernel
+    from cnnviz.models import load_shipped
+
+    kernels, _ = ActivationModel(load_shipped("cnn")).first_conv_kernels()
+    return format_kernel(kernels[k])

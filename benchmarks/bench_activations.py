@@ -1,0 +1,185 @@
+"""Activation explorer: class or filter change -> new activation grid visible in Chromium.
+
+One real browser (Debian's Chromium under Playwright) opens the Activations page
+with the shipped CNN and, alternately, picks another class in the "Class" box
+and types another filter number. For every change it measures, inside the page,
+the time from the click on the class (or Enter in the filter box) to the last
+change drawn in the activation grid (``.st-key-act_grid``), painted: the moment
+the student sees the whole new grid.
+
+In the same run, a minimal Streamlit app with the same two widgets and one small
+image that depends on them gives the floor (Streamlit's own round trip here).
+Prints medians, p90 and ratios; asserts nothing.
+
+    CNNVIZ_DATA_DIR=/work/shared/data python -m benchmarks.bench_activations [--changes 12] [--repeat 1]
+
+Target (issue 7): median <= 500 ms with the shipped model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_latency import summary  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
+)
+
+MINIMAL_APP = '''
+import numpy as np, streamlit as st
+from cnnviz.data import CLASS_NAMES
+from cnnviz.ui import png_of
+
+st.selectbox("Class", range(10), index=9, format_func=CLASS_NAMES.__getitem__, key="act_class")
+st.number_input("Filter", 0, 63, 1, key="act_filter")
+shade = (st.session_state.act_class * 64 + st.session_state.act_filter) % 256
+with st.container(key="act_grid"):
+    st.image(png_of(np.full((28, 28), shade, np.uint8)), width=112, output_format="PNG")
+'''
+
+# t0: a click on a selectbox option or Enter in a number box. Every change drawn inside the
+# grid is stamped at the next animation frame; the last stamp after t0 is when the new grid
+# is complete on screen.
+WATCH_JS = """
+() => {
+  window.__t0 = null; window.__painted = 0; window.__changed = 0;
+  const start = () => { window.__t0 = performance.now(); };
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('[role="option"]')) start();
+  }, true);
+  document.addEventListener('keydown', (e) => { if (e.key === 'Enter') start(); }, true);
+  new MutationObserver((records) => {
+    const box = document.querySelector('.st-key-act_grid');
+    if (!box || !records.some((r) => box.contains(r.target) && r.target !== box)) return;
+    window.__changed = performance.now();
+    requestAnimationFrame(() => { window.__painted = performance.now(); });
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true,
+                             attributeFilter: ['src', 'href', 'd', 'transform', 'data-unformatted']});
+}
+"""
+
+CLASSES = ["Sneaker", "Bag", "Trouser", "Shirt", "Sandal", "Coat", "Pullover", "Dress", "T-shirt/top", "Ankle boot"]
+
+
+def settle(page, quiet_ms: float = 600, timeout: float = 60) -> None:
+    """Wait until the script is idle and nothing in the grid has changed for ``quiet_ms``."""
+    deadline = time.monotonic() + timeout
+    wait_idle(page, timeout=timeout, quiet=0.3)
+    while time.monotonic() < deadline:
+        if page.evaluate("performance.now() - Math.max(window.__changed, window.__t0 || 0)") >= quiet_ms:
+            return
+        time.sleep(0.05)
+
+
+def choose_class(page, name: str) -> None:
+    box = page.locator(".st-key-act_class input")
+    box.click()
+    box.fill(name)
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def set_filter(page, value: int) -> None:
+    box = page.locator(".st-key-act_filter input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def measure(page, url: str, path: str, changes: int) -> dict[str, list[float]]:
+    """Milliseconds from each change to the new grid painted, by kind of change."""
+    page.goto(f"{url}/{path}")
+    wait_idle(page, timeout=180)
+    page.locator(".st-key-act_grid").first.wait_for(timeout=120_000)
+    page.evaluate(WATCH_JS)
+    settle(page)
+    times: dict[str, list[float]] = {"class": [], "filter": []}
+    for k in range(changes):
+        kind = "class" if k % 2 == 0 else "filter"
+        if kind == "class":
+            choose_class(page, CLASSES[(k // 2) % len(CLASSES)])
+        else:
+            set_filter(page, 2 + (k // 2) % 30)
+        settle(page)
+        painted, t0 = page.evaluate("[window.__painted, window.__t0]")
+        if t0 is not None and painted > t0:
+            times[kind].append(painted - t0)
+    return times
+
+
+def start_minimal(tmp: Path) -> tuple[subprocess.Popen, int]:
+    app_dir = tmp / "minimal"
+    (app_dir / ".streamlit").mkdir(parents=True)
+    (app_dir / "minimal_app.py").write_text(MINIMAL_APP)
+    (app_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=app_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    return proc, port
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--changes", type=int, default=12, help="changes per round (half class, half filter)")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds on the app (a fresh page each)")
+    ap.add_argument("--no-minimal", action="store_true", help="skip the minimal-app floor")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium_path()
+    if chromium is None:
+        print("no Chromium found (apt-get install chromium)")
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-activations-"))
+    port = free_port()
+    app = start_app(port, tmp / "app.log")
+    minimal, mport = (None, None) if args.no_minimal else start_minimal(tmp)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(port, app)
+        if minimal is not None:
+            wait_healthy(mport, minimal)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            print(f"Class or filter change -> activation grid painted in Chromium, shipped CNN, "
+                  f"{args.changes} changes per round\n")
+            floor = float("nan")
+            if minimal is not None:
+                t = measure(page, f"http://127.0.0.1:{mport}", "", args.changes)
+                floor = summary("minimal Streamlit app (same widgets)", t["class"] + t["filter"])
+            every: list[float] = []
+            for r in range(args.repeat):
+                t = measure(page, url, "activations", args.changes)
+                tag = f" (round {r + 1})" if args.repeat > 1 else ""
+                summary(f"cnnviz Activations, class change{tag}", t["class"])
+                summary(f"cnnviz Activations, filter change{tag}", t["filter"])
+                every += t["class"] + t["filter"]
+            browser.close()
+        print()
+        median = summary("cnnviz Activations, all changes", every)
+        if minimal is not None and every:
+            print(f"cnnviz / minimal app:                {median / floor:5.2f}x")
+        print("target (issue 7): median <= 500 ms")
+    finally:
+        stop_app(app)
+        if minimal is not None:
+            stop_app(minimal)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

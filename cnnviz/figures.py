@@ -396,7 +396,8 @@ def activation_grid(
     if scale == "map":
         layout["coloraxis"] = dict(
             colorscale=plain_colorscale(colorscale), cmin=0, cmax=1,
-            colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max", side="top"),
+            colorbar=dict(title=dict(text="activation<br>0 = the map's min<br>1 = its max", side="top")
+                          if n > 2 else dict(text="activation<br>0 = min, 1 = max", side="top"),
                           thickness=16, len=min(1.0, 400 / (n * height_per_row + 60)), y=1, yanchor="top"),
         )
     titles = [f"<b>input</b><br>{side}x{side_x}"] + [
@@ -440,10 +441,13 @@ def _mosaic(stack: np.ndarray, columns: int, *, gap: int = 1) -> tuple[np.ndarra
 def _mosaic_figure(z, data, corners, *, tile: tuple[int, int], hover: str, labels: bool,
                    height: int, title: str | None, **heatmap) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=z, customdata=data, hovertemplate=hover, hoverongaps=False, **heatmap))
-    if labels:
-        for k, (top, left) in enumerate(corners):
-            fig.add_annotation(x=left - 0.5, y=top - 0.5, text=str(k), showarrow=False,
-                               xanchor="left", yanchor="bottom", font=dict(size=11, color="#444444"))
+    if labels:  # each tile's number: above small tiles (kernels), in the corner of big ones on a light patch
+        inside = tile[0] >= 10
+        fig.update_layout(annotations=[
+            dict(x=left - 0.5, y=top - 0.5, text=str(k), showarrow=False, xanchor="left",
+                 yanchor="top" if inside else "bottom", font=dict(size=11, color="#111111"),
+                 bgcolor="rgba(255,255,255,0.8)" if inside else None, borderpad=1)
+            for k, (top, left) in enumerate(corners)])
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_layout(
@@ -481,7 +485,7 @@ def filter_grid(
     bar = "activation<br>0 = the map's min<br>1 = its max" if scale == "map" else "activation"
     return _mosaic_figure(
         z, data, corners, tile=(h, w), labels=True, title=title,
-        height=height or min(1400, 120 + rows * max(60, int(900 / columns))),
+        height=height or min(1400, 100 + rows * max(50, int(780 / columns))),
         hover="filter %{customdata[0]}, row %{customdata[1]}, column %{customdata[2]}"
               "<br>activation %{customdata[3]:.3f}<extra></extra>",
         colorscale=plain_colorscale(colorscale), colorbar=dict(title=dict(text=bar), thickness=16),
@@ -496,9 +500,13 @@ def kernel_grid(
     title: str | None = None,
     height: int | None = None,
 ) -> go.Figure:
-    """Learned kernels (filters, kh, kw) as small heatmaps on one diverging scale, 0 = white."""
+    """Learned kernels (filters, kh, kw) as small heatmaps on one diverging scale, 0 = white.
+
+    The scale ends at the 98th percentile of the weights' sizes, so a few large weights do not
+    wash every other kernel out to white (they show at full colour; hover gives every real weight).
+    """
     kernels = np.asarray(kernels, dtype=np.float64)
-    limit = float(np.abs(kernels).max()) or 1.0
+    limit = float(np.quantile(np.abs(kernels), 0.98)) or float(np.abs(kernels).max()) or 1.0
     z, data, corners = _mosaic(kernels, columns)
     bias = np.zeros(len(kernels)) if biases is None else np.asarray(biases, dtype=np.float64)
     k_index = data[..., 0].astype(int)
@@ -537,10 +545,11 @@ def prediction_figure(
             fig.add_shape(type="rect", x0=label - 0.5, x1=label + 0.5, y0=r - 0.5, y1=r + 0.5,
                           line=dict(color=TRUE_CLASS_COLOR, width=4))
     fig.update_xaxes(side="top", tickangle=-30, showgrid=False)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)  # room for the row labels
     fig.update_layout(
-        title=dict(text=title, x=0.0, xanchor="left") if title else None,
-        height=150 + 48 * n, margin=dict(l=10, r=10, t=130 if title else 90, b=10),
+        title=dict(text=title, x=0.0, xanchor="left", y=1, yanchor="top", yref="container", pad=dict(t=8))
+        if title else None,
+        height=170 + 48 * n, margin=dict(l=10, r=10, t=150 if title else 90, b=10),
         font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
     )
     return fig

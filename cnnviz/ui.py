@@ -717,7 +717,7 @@ def learned_kernels(explorer) -> None:
     st.markdown(
         f"Each map of **{name}** is `ReLU(sum(kernel × window) + bias)`: the layer also **adds "
         "a bias** and then **sets negative results to 0** (ReLU). The model saw pixels "
-        "scaled to 0..1; the weights are small (about ±0.1 to ±0.5)."
+        "scaled to 0..1; the weights are small (mostly about ±0.1 to ±0.5)."
     )
     c1, c2 = st.columns([1, 2])
     k = c1.number_input(f"Kernel (0 to {count - 1})", 0, count - 1, min(1, count - 1), key="act_kernel")

@@ -1,14 +1,15 @@
 """Activation explorer: class or filter change -> new activation grid visible in Chromium.
 
 One real browser (Debian's Chromium under Playwright) opens the Activations page
-with the shipped CNN and, alternately, picks another class in the "Class" box
-and types another filter number. For every change it measures, inside the page,
-the time from the click on the class (or Enter in the filter box) to the last
+with the shipped CNN and, in turn, picks another class in the "Class" box, types
+another filter number, and removes or puts back a layer (pool_2) in the "Layers"
+box. For every change it measures, inside the page, the time from the click (or
+Enter in the filter box) to the last
 change drawn in the activation grid (``.st-key-act_grid``), painted: the moment
 the student sees the whole new grid.
 
-In the same run, a minimal Streamlit app with the same two widgets and one small
-image that depends on them gives the floor (Streamlit's own round trip here).
+In the same run, a minimal Streamlit app with the class and filter widgets and one
+small image that depends on them gives the floor (Streamlit's own round trip here).
 Prints medians, p90 and ratios; asserts nothing.
 
     CNNVIZ_DATA_DIR=/work/shared/data python -m benchmarks.bench_activations [--changes 12] [--repeat 1]
@@ -47,7 +48,7 @@ with st.container(key="act_grid"):
     st.image(png_of(np.full((28, 28), shade, np.uint8)), width=112, output_format="PNG")
 '''
 
-# t0: a click on a selectbox option or Enter in a number box. Every change drawn inside the
+# t0: a click on an option, on a layer chip's x, or Enter in a number box. Every change drawn inside the
 # grid is stamped at the next animation frame; the last stamp after t0 is when the new grid
 # is complete on screen.
 WATCH_JS = """
@@ -55,7 +56,7 @@ WATCH_JS = """
   window.__t0 = null; window.__painted = 0; window.__changed = 0;
   const start = () => { window.__t0 = performance.now(); };
   document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('[role="option"]')) start();
+    if (e.target.closest && e.target.closest('[role="option"], button[aria-label^="Remove "]')) start();
   }, true);
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter') start(); }, true);
   new MutationObserver((records) => {
@@ -94,20 +95,32 @@ def set_filter(page, value: int) -> None:
     box.press("Enter")
 
 
-def measure(page, url: str, path: str, changes: int) -> dict[str, list[float]]:
-    """Milliseconds from each change to the new grid painted, by kind of change."""
+def toggle_layer(page, layer: str, *, remove: bool) -> None:
+    """Remove ``layer`` from the Layers box (its chip's x), or pick it again."""
+    if remove:
+        page.locator(f".st-key-act_layers button[aria-label='Remove {layer}']").click()
+    else:
+        page.locator(".st-key-act_layers input").click()
+        page.get_by_role("option", name=layer, exact=True).click()
+        page.keyboard.press("Escape")
+
+
+def measure(page, url: str, path: str, changes: int, kinds: tuple[str, ...]) -> dict[str, list[float]]:
+    """Milliseconds from each change to the new grid painted, by kind of change (in turn)."""
     page.goto(f"{url}/{path}")
     wait_idle(page, timeout=180)
     page.locator(".st-key-act_grid").first.wait_for(timeout=120_000)
     page.evaluate(WATCH_JS)
     settle(page)
-    times: dict[str, list[float]] = {"class": [], "filter": []}
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
     for k in range(changes):
-        kind = "class" if k % 2 == 0 else "filter"
+        kind, turn = kinds[k % len(kinds)], k // len(kinds)
         if kind == "class":
-            choose_class(page, CLASSES[(k // 2) % len(CLASSES)])
+            choose_class(page, CLASSES[turn % len(CLASSES)])
+        elif kind == "filter":
+            set_filter(page, 2 + turn % 30)
         else:
-            set_filter(page, 2 + (k // 2) % 30)
+            toggle_layer(page, "pool_2", remove=turn % 2 == 0)
         settle(page)
         painted, t0 = page.evaluate("[window.__painted, window.__t0]")
         if t0 is not None and painted > t0:
@@ -132,7 +145,7 @@ def start_minimal(tmp: Path) -> tuple[subprocess.Popen, int]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--changes", type=int, default=12, help="changes per round (half class, half filter)")
+    ap.add_argument("--changes", type=int, default=12, help="changes per round (class, filter, layer in turn)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds on the app (a fresh page each)")
     ap.add_argument("--no-minimal", action="store_true", help="skip the minimal-app floor")
     args = ap.parse_args()
@@ -155,19 +168,19 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            print(f"Class or filter change -> activation grid painted in Chromium, shipped CNN, "
+            print(f"Class, filter or layer change -> activation grid painted in Chromium, shipped CNN, "
                   f"{args.changes} changes per round\n")
             floor = float("nan")
             if minimal is not None:
-                t = measure(page, f"http://127.0.0.1:{mport}", "", args.changes)
+                t = measure(page, f"http://127.0.0.1:{mport}", "", args.changes, ("class", "filter"))
                 floor = summary("minimal Streamlit app (same widgets)", t["class"] + t["filter"])
             every: list[float] = []
             for r in range(args.repeat):
-                t = measure(page, url, "activations", args.changes)
+                t = measure(page, url, "activations", args.changes, ("class", "filter", "layer"))
                 tag = f" (round {r + 1})" if args.repeat > 1 else ""
-                summary(f"cnnviz Activations, class change{tag}", t["class"])
-                summary(f"cnnviz Activations, filter change{tag}", t["filter"])
-                every += t["class"] + t["filter"]
+                for kind, values in t.items():
+                    summary(f"cnnviz Activations, {kind} change{tag}", values)
+                    every += values
             browser.close()
         print()
         median = summary("cnnviz Activations, all changes", every)

@@ -502,11 +502,11 @@ def kernel_grid(
 ) -> go.Figure:
     """Learned kernels (filters, kh, kw) as small heatmaps on one diverging scale, 0 = white.
 
-    The scale ends at the 98th percentile of the weights' sizes, so a few large weights do not
+    The scale ends at the 95th percentile of the weights' sizes, so a few large weights do not
     wash every other kernel out to white (they show at full colour; hover gives every real weight).
     """
     kernels = np.asarray(kernels, dtype=np.float64)
-    limit = float(np.quantile(np.abs(kernels), 0.98)) or float(np.abs(kernels).max()) or 1.0
+    limit = float(np.quantile(np.abs(kernels), 0.95)) or float(np.abs(kernels).max()) or 1.0
     z, data, corners = _mosaic(kernels, columns)
     bias = np.zeros(len(kernels)) if biases is None else np.asarray(biases, dtype=np.float64)
     k_index = data[..., 0].astype(int)
@@ -518,7 +518,8 @@ def kernel_grid(
         hover="filter %{customdata[0]}, weight row %{customdata[1]}, column %{customdata[2]}"
               "<br>weight %{z:.4f} (bias %{customdata[3]:.4f})<extra></extra>",
         colorscale=plain_colorscale(KERNEL_COLORSCALE), zmid=0, zmin=-limit, zmax=limit,
-        colorbar=dict(title=dict(text="weight"), thickness=16),
+        colorbar=dict(title=dict(text="weight" if limit >= np.abs(kernels).max() else
+                                 f"weight<br>(beyond ±{limit:.2g}:<br>full colour)"), thickness=16),
     )
 
 

@@ -513,13 +513,26 @@ def _freeze_long_lived_objects() -> None:
     of objects that live as long as the server).
 
     Python's automatic full collections otherwise walk them all, about 250 ms here, in the
-    middle of a student's rerun, on every page, several times a minute. Called once, when
-    the shipped model has been loaded (TensorFlow is imported by then).
+    middle of a student's rerun, on every page, several times a minute. Called when
+    TensorFlow has been imported and when the shipped model has been loaded.
     """
     import gc
 
     gc.collect()
     gc.freeze()
+
+
+@st.cache_resource(show_spinner="Starting TensorFlow (once per server)…")
+def import_models():
+    """``cnnviz.models`` (TensorFlow and Keras), imported once per server process.
+
+    Pages that need TensorFlow get it here, so the import is followed by
+    :func:`_freeze_long_lived_objects` whichever page comes first.
+    """
+    from cnnviz import models
+
+    _freeze_long_lived_objects()
+    return models
 
 
 @st.cache_resource(show_spinner="Loading the trained CNN (once per server)…")

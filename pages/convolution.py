@@ -165,7 +165,7 @@ def results(image_name: str, image: np.ndarray) -> None:
     factor = max(1, 512 // max(image.shape))  # small matrices drawn with big, crisp pixels
     with original_col, st.container(key="conv_original"):
         st.image(ui.png_of(images.enlarge(image, factor)), width="stretch", output_format="PNG",
-                 caption=f"Input ({image.shape[0]}x{image.shape[1]})")
+                 caption=f"Input: {image_name.split(' (')[0]} ({image.shape[0]}x{image.shape[1]})")
     with result_col, st.container(key="conv_result"):
         st.image(ui.png_of(images.enlarge(canvas, factor)), width="stretch", output_format="PNG",
                  caption=f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}")

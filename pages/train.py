@@ -15,8 +15,7 @@ st.markdown(
     "epoch, and compare with the course's results."
 )
 
-with st.spinner("Starting TensorFlow…"):
-    from cnnviz import models  # TensorFlow only on the pages that need it
+models = ui.import_models()  # TensorFlow only on the pages that need it
 
 RUNS_KEY = "train_runs"
 SHIFT_KEY = "train_shift_result"

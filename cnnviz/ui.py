@@ -267,6 +267,27 @@ CUSTOM_KERNEL = "custom"
 """Preset picker entry meaning "the kernel I typed or edited"."""
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _convolution_result(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
+    from cnnviz import convolution, figures
+
+    settings = convolution.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
+    raw, shown = settings.apply(image)
+    display = figures.signed_rgb(raw) if mapping == "signed" else shown
+    return raw, shown, convolution.align_to_input(display, image.shape, settings)
+
+
+def convolution_result(image: np.ndarray, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw sums, shown values, the result drawn on the input's grid) for ``image``.
+
+    Cached and shared by all students: the Convolution and Pooling pages, and every
+    student looking at the same image and kernel, compute it once. Raises ValueError
+    when the settings do not fit the image (e.g. a kernel larger than a "valid" image).
+    """
+    options = tuple(sorted(settings.correlate_options().items()))
+    return _convolution_result(image, settings.kernel, options, settings.mapping)
+
+
 def current_convolution_settings():
     """The kernel and options in use (the course's until changed), kept across pages."""
     from cnnviz.convolution import ConvolutionSettings

@@ -131,20 +131,10 @@ def slide_dialog(small: np.ndarray, settings: conv.ConvolutionSettings) -> None:
         key="conv_slide", config=NO_PLOT_BAR)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def convolved(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
-    """(raw sums, shown values, the result drawn at the input's size): shared by all students."""
-    settings = conv.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
-    raw, shown = settings.apply(image)
-    display = figures.signed_rgb(raw) if mapping == "signed" else shown
-    return raw, shown, conv.align_to_input(display, image.shape, settings)
-
-
 def current_result(image: np.ndarray):
     """The current settings and their result on ``image`` (cached), or a ValueError."""
     settings = ui.current_convolution_settings()
-    options = tuple(sorted(settings.correlate_options().items()))
-    return (settings, *convolved(image, settings.kernel, options, settings.mapping))
+    return (settings, *ui.convolution_result(image, settings))
 
 
 @st.fragment(key="conv_controls")

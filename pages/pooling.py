@@ -22,16 +22,6 @@ st.markdown(
 )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def convolved(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str) -> np.ndarray:
-    """What the Convolution page shows for this image and settings (shared by all students)."""
-    return convolution.map_output(convolution.correlate2d(image, kernel, **dict(options)), mapping=mapping)
-
-
-def settings_key(settings) -> tuple:
-    return settings.kernel, tuple(settings.correlate_options().items()), settings.mapping
-
-
 def viewable(values: np.ndarray, factor: int = 1, *, signed: bool = False) -> np.ndarray:
     """uint8 to show (signed maps rescaled min..max), enlarged ``factor`` times."""
     shown = convolution.map_output(values, mapping="rescale" if signed else "clip")
@@ -81,7 +71,7 @@ def pipeline() -> None:
         st.caption(f"**{name}** `[{kernels.format_kernel(settings.kernel, row_sep='; ')}]` · weight "
                    f"{settings.weight:g} · stride {settings.stride} · {convolution.PADDING_LABELS[settings.padding]} · "
                    f"{convolution.MAPPING_LABELS[settings.mapping]}")
-    conv = convolved(image, *settings_key(settings))
+    conv = ui.convolution_result(image, settings)[1]
     pooling_lab(image, conv, settings.mapping == "signed")
     shrink_section(image, settings)
 
@@ -164,9 +154,8 @@ def shrink_section(image: np.ndarray, settings) -> None:
     kernel = settings.kernel if settings.kernel.shape == (3, 3) else convolution.COURSE_KERNEL
     if settings.kernel.shape != (3, 3):
         st.caption("The kernel on this page is not 3x3: the stages use the course's kernel.")
-    options = (settings.correlate_options() | {"padding": "valid", "stride": 1}).items()
-    maps = pooling.conv_pool_stages(small, lambda x: convolved(x, kernel, tuple(options), settings.mapping),
-                                    stages=stages)
+    stage_settings = settings.replace(kernel=kernel, padding="valid", stride=1)
+    maps = pooling.conv_pool_stages(small, lambda x: ui.convolution_result(x, stage_settings)[1], stages=stages)
     for column, (title, values) in zip(st.columns(7), maps):
         with column:
             st.markdown(f"**{title}**  \n{values.shape[0]}x{values.shape[1]}")

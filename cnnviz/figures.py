@@ -642,10 +642,10 @@ def arithmetic_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarr
                          hovertemplate=hover + "<extra></extra>", xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
         left = (k - 1) * (width + gap)
         layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}", side="top", showgrid=False,
-                                        zeroline=False, dtick=1 if kc <= 9 else None)
+                                        zeroline=False, dtick=1 if kc <= 9 else None, constrain="domain")
         layout[f"yaxis{suffix}"] = dict(domain=[0, 1], anchor=f"x{suffix}", autorange="reversed",
                                         scaleanchor=f"x{suffix}", showgrid=False, zeroline=False,
-                                        dtick=1 if kr <= 9 else None)
+                                        dtick=1 if kr <= 9 else None, constrain="domain")
         layout["annotations"].append(dict(text=label, x=left + width / 2, y=1, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", yshift=28, showarrow=False,
                                           font=dict(size=FONT_SIZE)))
@@ -696,7 +696,7 @@ def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int]
         fig.update_layout(shapes=shapes(steps[0][0], steps[0][1]))
     play = dict(frame=dict(duration=350, redraw=True), fromcurrent=True, transition=dict(duration=0))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=80, b=10), font=dict(size=FONT_SIZE), plot_bgcolor="white",
+        height=height, margin=dict(l=10, r=10, t=80, b=10), font=dict(size=FONT_SIZE), plot_bgcolor="#d6deeb",  # not computed yet
     )
     controls = dict(
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.04, xanchor="left", yanchor="top",
@@ -710,8 +710,8 @@ def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int]
     )
     for k in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if k == 1 else k}", showgrid=False,
-                         zeroline=False, row=1, col=k)
-        fig.update_xaxes(side="top", showgrid=False, zeroline=False, row=1, col=k)
+                         zeroline=False, constrain="domain", row=1, col=k)
+        fig.update_xaxes(side="top", showgrid=False, zeroline=False, constrain="domain", row=1, col=k)
     fig.update_annotations(yshift=26)
     # Frames as plain dicts, assembled without Plotly's per-frame validation (about 40x faster).
     spec = fig.to_dict()

@@ -137,7 +137,7 @@ def rgb_figure(
                 mode="text",
                 text=[f"{r}<br>{g}<br>{b}" for r, g, b in image.reshape(-1, 3)],
                 textfont=dict(
-                    size=FONT_SIZE,
+                    size=FONT_SIZE if max(rows, cols) <= 4 else 10,
                     color=["black" if v > 140 else "white" for v in luma.ravel()],
                 ),
                 hoverinfo="skip",

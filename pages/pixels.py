@@ -122,20 +122,23 @@ def image_section() -> None:
     st.code(np.array2string(picture[0:3, 0:3]), language="python")
 
     height, width = picture.shape[:2]
-    size = min(32, height, width)
-    if max(height, width) > 32:
-        c1, c2 = st.columns(2)
-        top = c1.slider("Zoom window: first row", 0, height - size, min(height - size, height // 2 - size // 2), key="pixels_top")
-        left = c2.slider("Zoom window: first column", 0, width - size, min(width - size, width // 2 - size // 2), key="pixels_left")
-    else:
-        top = left = 0
+    c0, c1, c2 = st.columns([1, 2, 2])
+    zoom = c0.select_slider("Zoom window", [4, 8, 16, 32], 8 if picture.ndim == 3 else 16, key="pixels_zoom_size",
+                            help="Pixels per side in the zoom view. Up to 32 grey values, or 8 colour pixels "
+                                 "(three numbers each), are printed in the cells.")
+    size = min(zoom, height, width)
+    top = c1.slider("Zoom window: first row", 0, height - size, (height - size) // 2, key="pixels_top") \
+        if height > size else 0
+    left = c2.slider("Zoom window: first column", 0, width - size, (width - size) // 2, key="pixels_left") \
+        if width > size else 0
     crop = picture[top:top + size, left:left + size]
     a, b = st.columns(2)
     with a:
         st.image(picture, caption=f"The whole picture ({height}x{width}); the zoom shows rows {top}..{top + size - 1}, "
                  f"columns {left}..{left + size - 1}", width="stretch", clamp=True)
     with b:
-        st.plotly_chart(figures.image_figure(crop, origin=(top, left), height=520, show_values=crop.ndim == 2,
+        st.plotly_chart(figures.image_figure(crop, origin=(top, left), height=520,
+                                             show_values=crop.ndim == 2 or size <= 8,
                                              title="Zoom: hover any pixel for its values"),
                         key="pixels_zoom", config={"displayModeBar": False})
 

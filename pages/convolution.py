@@ -19,8 +19,7 @@ PAINT_PAUSE = 0.09
 """Seconds the explorer waits after new results, so the browser paints the result image before
 drawing the explorer's charts (drawing them blocks the browser for 100-200 ms)."""
 
-if hasattr(ui, "require_app_frame"):
-    ui.require_app_frame()
+ui.require_app_frame()
 st.title("Convolution: slide a kernel over an image")
 
 

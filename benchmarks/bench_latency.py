@@ -114,6 +114,9 @@ def main() -> int:
     ap.add_argument("--edits", type=int, default=15)
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between a student's actions")
+    ap.add_argument("--tensorflow", action="store_true",
+                    help="first open the Activations page, so the server has TensorFlow and the model loaded "
+                         "(as in a class where some students look at activation maps)")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -148,6 +151,10 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             print(f"Kernel edit -> result visible in Chromium, 512x512 stairwell, {args.edits} edits each\n")
             minimal_alone = summary("minimal Streamlit app, alone", measure(page, murl, "", args.edits))
+            if args.tensorflow:
+                page.goto(f"{url}/activations")
+                wait_idle(page, timeout=300)
+                print("(the server has imported TensorFlow and loaded the shipped CNN)")
             alone = summary("cnnviz Convolution lab, alone", measure(page, url, "convolution", args.edits))
             students = Students(url, args.students, page="convolution", interval=args.interval,
                                 queries=["", "kernel=sobel_x", "kernel=gaussian_5", "kernel=sharpen&map=abs"]).start()

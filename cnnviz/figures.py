@@ -144,7 +144,11 @@ def rgb_figure(
                 showlegend=False,
             )
         )
-    return _square_layout(fig, title=title, height=height)
+    fig = _square_layout(fig, title=title, height=height)
+    if max(rows, cols) <= 16:
+        fig.update_xaxes(dtick=1)
+        fig.update_yaxes(dtick=1)
+    return fig
 
 
 def image_figure(image: np.ndarray, **kwargs) -> go.Figure:

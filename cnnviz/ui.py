@@ -101,12 +101,15 @@ def matrix_editor(
     key: str,
     channel: int | None = None,
     height: int | str = "auto",
+    rerun: tuple[str, ...] = (),
 ) -> np.ndarray:
     """An editable grid of 0..255 values kept in ``st.session_state[state_key]``.
 
     Typing a non-number keeps the cell's value from before the grid's edits; values outside
     0..255 are clipped; each fix is reported under the grid in words. With
-    ``channel``, edits one channel of an (H, W, C) array. Returns the matrix.
+    ``channel``, edits one channel of an (H, W, C) array. ``rerun`` names keyed
+    fragments to rerun after an edit (everything that shows this matrix), in
+    that order, instead of Streamlit's default. Returns the matrix.
     """
     if st.session_state.get(state_key) is None:
         st.session_state[state_key] = np.array(default, dtype=np.uint8)
@@ -137,6 +140,8 @@ def matrix_editor(
             updated[..., channel] = new_plane
         st.session_state[state_key] = updated
         st.session_state[messages_key] = messages
+        if rerun:
+            st.rerun(list(rerun))
 
     frame = pd.DataFrame(base.astype(str), columns=[str(c) for c in range(base.shape[1])])
     st.data_editor(

@@ -7,6 +7,8 @@ from cnnviz import figures, images, ui
 
 RGB_KEY = "rgb_matrix"
 GRAY_EDITOR = "gray_editor"
+GRAY, RGB, ROUND_TRIP = "pixels_gray", "pixels_rgb", "pixels_round_trip"
+"""Keyed fragments: an edit reruns its own section and the round trip, which shows both matrices."""
 
 ui.require_app_frame()
 st.title("Pixels are numbers")
@@ -16,7 +18,7 @@ st.markdown(
 )
 
 
-@st.fragment
+@st.fragment(key=GRAY)
 def grayscale_section() -> None:
     st.header("A grayscale matrix", divider="gray")
     matrix = ui.gray_matrix()
@@ -25,11 +27,13 @@ def grayscale_section() -> None:
         ui.set_matrix(ui.GRAY_MATRIX_KEY, make(ui.gray_matrix()), editor_key=GRAY_EDITOR)
         for key in ("gray_rows", "gray_cols"):  # re-read the size from the new matrix
             st.session_state.pop(key, None)
+        st.rerun([GRAY, ROUND_TRIP])
 
     def resize() -> None:
         shape = (st.session_state["gray_rows"], st.session_state["gray_cols"])
         ui.set_matrix(ui.GRAY_MATRIX_KEY, images.resize_matrix(ui.gray_matrix(), *shape),
                       editor_key=GRAY_EDITOR)
+        st.rerun([GRAY, ROUND_TRIP])
 
     c1, c2, c3, _ = st.columns([1, 1, 1, 3])
     c1.number_input("Rows", 1, images.MAX_MATRIX_SIDE, matrix.shape[0], key="gray_rows", on_change=resize,
@@ -55,6 +59,7 @@ def grayscale_section() -> None:
     with left:
         st.caption("Click a cell, type a number from 0 to 255, press Enter. The image updates at once.")
         matrix = ui.matrix_editor(ui.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
+                                  rerun=(GRAY, ROUND_TRIP),
                                   height=min(38 * (matrix.shape[0] + 1), 520))
     with right:
         st.plotly_chart(figures.matrix_heatmap(matrix, title=f"The same {matrix.shape[0]}x{matrix.shape[1]} matrix as an image", height=460),
@@ -72,9 +77,10 @@ def grayscale_section() -> None:
 def reset_rgb() -> None:
     for k in range(3):
         ui.set_matrix(RGB_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
+    st.rerun([RGB, ROUND_TRIP])
 
 
-@st.fragment
+@st.fragment(key=RGB)
 def rgb_section() -> None:
     st.header("A colour (RGB) matrix", divider="gray")
     st.markdown(
@@ -86,7 +92,8 @@ def rgb_section() -> None:
     for k, (column, name) in enumerate(zip(channels, ("Red", "Green", "Blue"))):
         with column:
             st.markdown(f"**{name} channel** `[:, :, {k}]`")
-            ui.matrix_editor(RGB_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k)
+            ui.matrix_editor(RGB_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
+                             rerun=(RGB, ROUND_TRIP))
     rgb = st.session_state[RGB_KEY]
     left, right = st.columns([1, 1])
     with left:
@@ -143,7 +150,7 @@ def image_section() -> None:
                         key="pixels_zoom", config={"displayModeBar": False})
 
 
-@st.fragment
+@st.fragment(key=ROUND_TRIP)
 def round_trip_section() -> None:
     st.header("Vice versa: image → file → matrix", divider="gray")
     st.markdown(
@@ -152,12 +159,13 @@ def round_trip_section() -> None:
         "margins, as floats 0..1 with an alpha channel), **not the 3x3 matrix**. Saving the matrix "
         "itself as a PNG with Pillow gives back exactly the same numbers."
     )
-    for label, matrix in (("RGB grid", st.session_state.get(RGB_KEY, images.RGB_GRID)),
-                          ("grayscale matrix", ui.gray_matrix())):
+    for key, label, matrix in (("rgb", "RGB grid", st.session_state.get(RGB_KEY, images.RGB_GRID)),
+                               ("gray", "grayscale matrix", ui.gray_matrix())):
         figure_back = images.matplotlib_roundtrip(matrix)
         exact_back = images.pillow_roundtrip(matrix)
         st.subheader(f"The {label}")
         a, b = st.columns(2)
+        b = b.container(key=f"round_trip_{key}")
         with a:
             st.markdown(f"**matplotlib** `savefig` → `plt.imread`: shape **{figure_back.shape}**, "
                         f"dtype **{figure_back.dtype}**, values {figure_back.min():.1f}..{figure_back.max():.1f}")

@@ -80,13 +80,17 @@ def _heatmap_texts(page, key: str) -> list[str]:
 
 
 def test_editing_a_cell_changes_the_image(page, app_url):
-    """Type 200 into row 0, column 0: the image beside the grid shows 200 there."""
+    """Type 200 into row 0, column 0: the image beside the grid shows 200 there, and the
+    round trip further down saves the edited matrix, not the old one."""
     open_page(page, app_url, "pixels")
     before = _heatmap_texts(page, "gray_image")
     assert before[:3] == ["0", "0", "0"] and "200" not in before
+    saved = page.locator(".st-key-round_trip_gray img").get_attribute("src")
     _edit_cell(page, "gray_editor", 0, 0, "200")
     after = _heatmap_texts(page, "gray_image")
     assert after[0] == "200" and after[1:] == before[1:]
+    assert page.locator(".st-key-round_trip_gray img").get_attribute("src") != saved
+    assert "identical to the matrix: yes" in page.locator(".st-key-round_trip_gray").inner_text()
     assert_no_exception(page)
 
 

@@ -214,12 +214,14 @@ for run in runs:
     if run.test_accuracy is None and run.status in ("done", "stopped") and run.epochs_done:
         run.test_accuracy = models.evaluate(run.model, fashion["test"], fashion["test_labels"])["accuracy"]
 table = models.comparison_rows(runs)
+FORMATS = {"train accuracy": "{:.4f}", "validation accuracy": "{:.4f}", "test accuracy": "{:.4f}",
+           "s / epoch": "{:.1f}", "ms / step": "{:.1f}"}
+shown = pd.DataFrame(table).drop(columns="kind")
+for column, pattern in FORMATS.items():  # "—" where the course reported nothing (not "None")
+    shown[column] = [("—" if value is None or pd.isna(value) else pattern.format(value)) for value in shown[column]]
 st.container(key="train_comparison").dataframe(
-    pd.DataFrame(table).drop(columns="kind"), hide_index=True,
-    column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
-                   ("train accuracy", "validation accuracy", "test accuracy")}
-    | {"s / epoch": st.column_config.NumberColumn(format="%.1f"),
-       "ms / step": st.column_config.NumberColumn(format="%.1f")})
+    shown, hide_index=True,
+    column_config={c: st.column_config.TextColumn(c, alignment="right") for c in FORMATS})
 ratio = models.cnn_to_dense_step_ratio(table)
 if ratio is not None:
     st.info(f"Here one training step of the CNN takes {ratio:.1f}x as long as the dense network's "

@@ -70,6 +70,16 @@ def builtin_image(name: str) -> np.ndarray:
     return image
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The course's matplotlib round trip and Pillow's exact one of ``matrix``.
+
+    Cached: drawing and saving a matplotlib figure takes tens of milliseconds, and
+    an edit of one matrix should not redraw the other's.
+    """
+    return images.matplotlib_roundtrip(matrix), images.pillow_roundtrip(matrix)
+
+
 def gray_matrix() -> np.ndarray:
     """The grayscale matrix edited on the Pixels page (the course's smiley until edited)."""
     matrix = st.session_state.get(GRAY_MATRIX_KEY)

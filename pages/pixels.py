@@ -161,8 +161,7 @@ def round_trip_section() -> None:
     )
     for key, label, matrix in (("rgb", "RGB grid", st.session_state.get(RGB_KEY, images.RGB_GRID)),
                                ("gray", "grayscale matrix", ui.gray_matrix())):
-        figure_back = images.matplotlib_roundtrip(matrix)
-        exact_back = images.pillow_roundtrip(matrix)
+        figure_back, exact_back = ui.round_trips(matrix)
         st.subheader(f"The {label}")
         a, b = st.columns(2)
         b = b.container(key=f"round_trip_{key}")

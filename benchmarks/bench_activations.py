@@ -20,9 +20,6 @@ Target (issue 7): median <= 500 ms with the shipped model.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_latency import summary  # noqa: E402
+from benchmarks.bench_latency import start_minimal_app, summary  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
 )
@@ -128,21 +125,6 @@ def measure(page, url: str, path: str, changes: int, kinds: tuple[str, ...]) -> 
     return times
 
 
-def start_minimal(tmp: Path) -> tuple[subprocess.Popen, int]:
-    app_dir = tmp / "minimal"
-    (app_dir / ".streamlit").mkdir(parents=True)
-    (app_dir / "minimal_app.py").write_text(MINIMAL_APP)
-    (app_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=app_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    return proc, port
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--changes", type=int, default=12, help="changes per round (class, filter, layer in turn)")
@@ -159,7 +141,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cnnviz-activations-"))
     port = free_port()
     app = start_app(port, tmp / "app.log")
-    minimal, mport = (None, None) if args.no_minimal else start_minimal(tmp)
+    minimal, mport = (None, None) if args.no_minimal else start_minimal_app(MINIMAL_APP, tmp)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(port, app)

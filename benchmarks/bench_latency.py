@@ -18,7 +18,9 @@ expect from Streamlit here). Prints medians, p90 and ratios; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,6 +134,22 @@ def measure_matrix(page, url: str, edits: int) -> tuple[list[float], list[float]
     return page.evaluate("window.__edits"), sends
 
 
+def start_minimal_app(source: str, tmp: Path) -> tuple[subprocess.Popen, int]:
+    """Start a one-file Streamlit app (``source``) with the project's config: the floor to compare with."""
+    app_dir = tmp / "minimal"
+    (app_dir / ".streamlit").mkdir(parents=True)
+    (app_dir / "minimal_app.py").write_text(source)
+    (app_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=app_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    return proc, port
+
+
 def summary(name: str, times: list[float]) -> float:
     if not times:
         print(f"{name:46s} no edit became visible")
@@ -160,22 +178,9 @@ def main() -> int:
         print("no Chromium found (apt-get install chromium)")
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="cnnviz-latency-"))
-    minimal_dir = tmp / "minimal"
-    (minimal_dir / ".streamlit").mkdir(parents=True)
-    (minimal_dir / "minimal_app.py").write_text(MINIMAL_APP)
-    (minimal_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
-
-    port, mport = free_port(), free_port()
+    port = free_port()
     app = start_app(port, tmp / "app.log")
-    import os
-    import subprocess
-
-    minimal = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
-         "--server.port", str(mport), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=minimal_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    minimal, mport = start_minimal_app(MINIMAL_APP, tmp)
     url, murl = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mport}"
     try:
         wait_healthy(port, app)

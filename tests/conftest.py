@@ -53,3 +53,8 @@ def open_in_apptest(page: str, *, timeout: float = 30):
     app.switch_page(page)
     app.run()
     return app
+
+
+def button(app, label: str):
+    """The AppTest button with this label."""
+    return next(b for b in app.button if b.label == label)

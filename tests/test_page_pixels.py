@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from cnnviz import images, ui
-from tests.conftest import open_in_apptest
+from tests.conftest import button, open_in_apptest
 
 PAGE = "pages/pixels.py"
 
@@ -13,10 +13,6 @@ def at():
     app = open_in_apptest(PAGE)
     assert not app.exception, app.exception
     return app
-
-
-def button(app, label):
-    return next(b for b in app.button if b.label == label)
 
 
 def test_page_opens_on_the_course_matrices(at):

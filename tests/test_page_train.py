@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from cnnviz import models, ui
-from tests.conftest import open_in_apptest
+from tests.conftest import button, open_in_apptest
 
 PAGE = "pages/train.py"
 TIMEOUT = 180  # TensorFlow's import and a training take longer than AppTest's default 3 s
@@ -17,10 +17,6 @@ def at(data_dir):
     app = open_in_apptest(PAGE, timeout=TIMEOUT)
     assert not app.exception, app.exception
     return app
-
-
-def button(app, label):
-    return next(b for b in app.button if b.label == label)
 
 
 def test_page_opens_with_data_panel_and_course_cnn_summary(at):

@@ -35,8 +35,8 @@ from tests.e2e.conftest import (  # noqa: E402
 
 MINIMAL_APP = '''
 import numpy as np, streamlit as st
-from cnnviz.data import CLASS_NAMES
-from cnnviz.ui import png_of
+from cnnviz.core.data import CLASS_NAMES
+from cnnviz.ui.resources import png_of
 
 st.selectbox("Class", range(10), index=9, format_func=CLASS_NAMES.__getitem__, key="act_class")
 st.number_input("Filter", 0, 63, 1, key="act_filter")

@@ -1,6 +1,6 @@
 """Benchmark: the course's manual convolution of the 512x512 stairwell, and bigger kernels.
 
-The course's own loop against cnnviz.convolution.correlate2d (the course's options: border
+The course's own loop against cnnviz.core.convolution.correlate2d (the course's options: border
 kept, weight 1), scipy.ndimage.correlate and scipy.signal.correlate2d, all measured in one run
 on this machine; ratios compare those times. For 5x5 and 15x15 kernels the course's loop is
 timed on a 64x64 crop and scaled by the number of output pixels (it would take minutes on
@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnviz import convolution  # noqa: E402
+from cnnviz.core import convolution  # noqa: E402
 from benchmarks.timing import best_time  # noqa: E402
-from cnnviz.data import DataUnavailable, load_ascent  # noqa: E402
+from cnnviz.core.data import DataUnavailable, load_ascent  # noqa: E402
+from cnnviz.core import reference  # noqa: E402
 
 
 def main() -> None:
@@ -50,13 +51,13 @@ def main() -> None:
         nd_f64 = best_time(lambda: ndimage.correlate(image.astype(np.float64), kernel), repeat=7, number=3)
         sig = best_time(lambda: signal.correlate2d(image.astype(np.float64), kernel, mode="same"), repeat=3)
         if kernel.shape == (3, 3):
-            course = best_time(lambda: convolution.course_convolution(image, kernel, 1), repeat=1)
+            course = best_time(lambda: reference.course_convolution(image, kernel, 1), repeat=1)
             course_note = "whole image"
-            same = np.array_equal(convolution.course_convolution(image, kernel, 1),
+            same = np.array_equal(reference.course_convolution(image, kernel, 1),
                                   convolution.map_output(convolution.correlate2d(image, kernel)))
         else:
             crop = image[:64, :64]
-            per_pixel = best_time(lambda: convolution.course_convolution(crop, kernel, 1), repeat=1) / (
+            per_pixel = best_time(lambda: reference.course_convolution(crop, kernel, 1), repeat=1) / (
                 (64 - kernel.shape[0] + 1) * (64 - kernel.shape[1] + 1))
             course = per_pixel * (image.shape[0] - kernel.shape[0] + 1) * (image.shape[1] - kernel.shape[1] + 1)
             course_note = "64x64 crop, scaled"

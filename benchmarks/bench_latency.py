@@ -36,8 +36,8 @@ from tests.e2e.conftest import (  # noqa: E402
 
 MINIMAL_APP = '''
 import numpy as np, scipy.ndimage as ndi, streamlit as st
-from cnnviz.data import load_ascent
-from cnnviz.ui import png_of
+from cnnviz.core.data import load_ascent
+from cnnviz.ui.resources import png_of
 
 @st.cache_resource
 def image():

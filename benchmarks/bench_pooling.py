@@ -1,7 +1,7 @@
 """Benchmark: 4x4 max pooling of the convolved 512x512 stairwell.
 
 The course's loop (collect 16 pixels, sort, keep the first) against
-cnnviz.pooling.pool2d (which also returns the kept positions) and the best
+cnnviz.core.pooling.pool2d (which also returns the kept positions) and the best
 library alternative, scikit-image's ``block_reduce``, all in one run; ratios
 compare times measured here, on this machine, now.
 
@@ -17,9 +17,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnviz import convolution, pooling  # noqa: E402
+from cnnviz.core import convolution, pooling  # noqa: E402
 from benchmarks.timing import best_time  # noqa: E402
-from cnnviz.data import DataUnavailable, load_ascent  # noqa: E402
+from cnnviz.core.data import DataUnavailable, load_ascent  # noqa: E402
+from cnnviz.core import reference  # noqa: E402
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     from skimage.measure import block_reduce
 
     results = {
-        "course loop": pooling.course_pooling(i_transformed),
+        "course loop": reference.course_pooling(i_transformed),
         "cnnviz pool2d": pooling.pool2d(i_transformed, mode="max", pool_size=4).values,
         "skimage block_reduce": block_reduce(i_transformed, (4, 4), np.max),
     }
@@ -41,7 +42,7 @@ def main() -> None:
         assert result.shape == (128, 128) and np.array_equal(result, results["course loop"]), name
 
     times = {
-        "course loop": best_time(lambda: pooling.course_pooling(i_transformed), repeat=3),
+        "course loop": best_time(lambda: reference.course_pooling(i_transformed), repeat=3),
         "cnnviz pool2d": best_time(lambda: pooling.pool2d(i_transformed, mode="max", pool_size=4), number=20),
         "skimage block_reduce": best_time(lambda: block_reduce(i_transformed, (4, 4), np.max), number=20),
     }

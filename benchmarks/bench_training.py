@@ -3,7 +3,7 @@ responsiveness while a training runs. Prints ratios; not a test.
 
     CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_training.py [--images 10000] [--repeats 2] [--browser]
 
-1. One epoch of the course's CNN through ``cnnviz.models.train`` with the Train page's
+1. One epoch of the course's CNN through ``cnnviz.ml.models.train`` with the Train page's
    hooks (a progress update at most every 0.25 s, the live Plotly curves rebuilt and
    serialised after the epoch, the queue's heartbeat every batch) against a plain
    ``model.fit`` of the same model, data, batch size and learning rate. Target: <= 1.10.
@@ -30,11 +30,17 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-from cnnviz import data, figures, models  # noqa: E402
+from cnnviz.core import data
+from cnnviz.ml import models  # noqa: E402
+from cnnviz.ml import datasets  # noqa: E402
+from cnnviz.ml.queue import TrainingQueue  # noqa: E402
+from cnnviz.ml import threads  # noqa: E402
+from cnnviz.ml import training  # noqa: E402
+from cnnviz.figures import training as training_figures  # noqa: E402
 
 
 def load(n_images: int):
-    (x_train, y_train), _ = data.load_fashion_mnist()
+    (x_train, y_train), _ = datasets.load_fashion_mnist()
     x = data.prepare_images(x_train)
     (x_fit, y_fit), (x_val, y_val) = data.split_validation(x, y_train, validation_size=data.VALIDATION_SIZE)
     x_fit, y_fit = data.subset(x_fit, y_fit, n_images, seed=0)
@@ -53,10 +59,10 @@ def plain_fit(x, y, val, batch_size: int) -> float:
 
 
 def app_fit(x, y, val, batch_size: int) -> float:
-    """The Train page's path: models.train with its per-batch and per-epoch hooks."""
+    """The Train page's path: training.train with its per-batch and per-epoch hooks."""
     keras.utils.set_random_seed(0)
-    run = models.TrainingRun("bench", models.build_cnn(), settings={})
-    queue = models.TrainingQueue()
+    run = training.TrainingRun("bench", models.build_cnn(), settings={})
+    queue = TrainingQueue()
     ticket = queue.join("bench")
     queue.try_acquire(ticket)
     last = [0.0]
@@ -70,11 +76,11 @@ def app_fit(x, y, val, batch_size: int) -> float:
             updates[0] += 1
 
     def on_epoch(epoch, logs, seconds):
-        figures.training_curves(run.history, total_epochs=1).to_json()
+        training_figures.training_curves(run.history, total_epochs=1).to_json()
 
     started = time.perf_counter()
     try:
-        models.train(run, x, y, epochs=1, batch_size=batch_size, validation_data=val,
+        training.train(run, x, y, epochs=1, batch_size=batch_size, validation_data=val,
                      on_batch=on_batch, on_epoch=on_epoch)
     finally:
         queue.release(ticket)
@@ -156,7 +162,7 @@ def main() -> None:
     p.add_argument("--browser", action="store_true",
                    help="also measure clicks in Chromium against a real server while a tab trains")
     args = p.parse_args()
-    print(f"TensorFlow threads (intra, inter): {models.cap_tf_threads()}")
+    print(f"TensorFlow threads (intra, inter): {threads.cap_tf_threads()}")
     (x, y), val = load(args.images)
 
     plain, app = [], []

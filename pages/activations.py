@@ -3,11 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations as act
-from cnnviz import figures, ui
-from cnnviz.data import CLASS_NAMES, HOW_TO_PROVIDE
+from cnnviz.core import activation_inputs as act
+from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
+from cnnviz.core.palette import ACTIVATION_COLORSCALES
+from cnnviz.figures import network
+from cnnviz.ui import frame, resources, state
 
-ui.require_app_frame()
+frame.require_app_frame()
+with st.spinner("Starting TensorFlow (once per server)…"):
+    from cnnviz.ui import activation_views, models  # TensorFlow only on the pages that need it
 HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
 SCALE_LABELS = {"map": "Each map its own range", "layer": "One range per layer"}
 
@@ -18,13 +22,13 @@ st.markdown(
     "26x26 after the first convolution, 13x13 after pooling, 11x11, 5x5. Bright = strong "
     f"activation. The idea comes from [{act.PAPER_TITLE}]({act.PAPER_URL})."
 )
-explorer, model_name = ui.activation_model_picker("act_source")
+explorer, model_name = models.activation_model_picker("act_source")
 if explorer is None:
     st.stop()
 st.caption(f"Exploring {model_name}: " + " → ".join(
     f"{n} {'x'.join(map(str, s))}" for n, s in zip(explorer.names, explorer.output_shapes)))
 
-fashion, data_problem = ui.fashion_mnist()
+fashion, data_problem = resources.fashion_mnist()
 map_layers = explorer.map_layers()
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1.2, 1, 1.6, 1.3])
@@ -58,7 +62,7 @@ with st.container(border=True):
     filter_index = d1.number_input(f"Filter (0 to {max_filter})", 0, max_filter,
                                    min(act.COURSE_FILTER, max_filter), key="act_filter",
                                    help="The course's CONVOLUTION_NUMBER: which of the layer's maps to show.")
-    colorscale = d2.selectbox("Colour map", figures.ACTIVATION_COLORSCALES, key="act_cmap")
+    colorscale = d2.selectbox("Colour map", ACTIVATION_COLORSCALES, key="act_cmap")
     scale = d3.radio("Colour scale", act.SCALES, format_func=SCALE_LABELS.get, key="act_scale",
                      horizontal=True)
     input_axes = d4.toggle("Same 28x28 axes for all", True, key="act_axes",
@@ -70,7 +74,7 @@ if test_images is not None:
     images, true = test_images[chosen], test_labels[chosen]
     row_labels = [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)]
 else:
-    images = ui.activation_drawing(None)[np.newaxis]
+    images = state.drawing(None)[np.newaxis]
     true, row_labels = None, ["your drawing"]
 
 grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
@@ -80,7 +84,7 @@ grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
 with grid_tab:
     if grid_tab.open:
         columns = [(n, explorer.maps(images, n)[..., filter_index]) for n in layers]
-        st.plotly_chart(figures.activation_grid(
+        st.plotly_chart(network.activation_grid(
             images, columns, row_labels=row_labels, filter_index=filter_index,
             colorscale=colorscale, scale=scale, input_axes=input_axes),
             key="act_grid", config={"displayModeBar": False}, theme=None)
@@ -93,19 +97,19 @@ with filters_tab:
         row = f1.selectbox("Image", range(len(images)), format_func=row_labels.__getitem__, key="act_f_image")
         layer = f2.selectbox("Layer", map_layers, key="act_f_layer")
         maps = explorer.maps(images[row:row + 1], layer)[0]
-        st.plotly_chart(figures.filter_grid(
+        st.plotly_chart(network.filter_grid(
             maps, colorscale=colorscale, scale=scale,
             title=f"All {maps.shape[-1]} maps of {layer} ({maps.shape[0]}x{maps.shape[1]}) for {row_labels[row]}"),
             key="act_filters", config={"displayModeBar": False}, theme=None)
 
 with kernels_tab:
     if kernels_tab.open:
-        ui.learned_kernels(explorer)
+        activation_views.learned_kernels(explorer)
 
 with predict_tab:
     if predict_tab.open:
         probabilities = explorer.probabilities(images)
-        st.plotly_chart(figures.prediction_figure(
+        st.plotly_chart(network.prediction_figure(
             probabilities, CLASS_NAMES, true_labels=true, row_labels=row_labels,
             title="What the model predicts (framed in green: the true class)"),
             key="act_predict", config={"displayModeBar": False}, theme=None)
@@ -115,6 +119,6 @@ with predict_tab:
 
 with draw_tab:
     if draw_tab.open:
-        ui.activation_playground(explorer, layers, filter_index, colorscale=colorscale,
+        activation_views.activation_playground(explorer, layers, filter_index, colorscale=colorscale,
                                  scale=scale, input_axes=input_axes,
                                  start=None if test_images is None else images[0])

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from cnnviz.ui.frame import PAGES
+
 st.title("cnnviz: see how convolutional neural networks work")
 st.markdown(
     "A computer sees an image as a **matrix of numbers**. A convolutional neural network "
@@ -10,25 +12,9 @@ st.markdown(
     "touch one step of that story: change a number and watch what happens."
 )
 
-STEPS = [
-    ("pages/pixels.py", "1 · Pixels are numbers", ":material/pin:",
-     "Edit a grayscale smiley and an RGB grid cell by cell; see any picture as its matrix."),
-    ("pages/convolution.py", "2 · Convolution", ":material/blur_on:",
-     "Slide a 3x3 edge kernel over the stairwell, pick or type your own, and see the arithmetic behind every pixel."),
-    ("pages/pooling.py", "3 · Pooling", ":material/compress:",
-     "Keep the largest value of every block: smaller images that still show what the kernel found."),
-    ("pages/train.py", "4 · Train a network", ":material/model_training:",
-     "Train the course's dense network and CNN on Fashion-MNIST with live curves, and compare them."),
-    ("pages/activations.py", "5 · Activation maps", ":material/local_fire_department:",
-     "Look inside a trained CNN: what each filter lights up for ankle boots, bags or shirts."),
-]
-
 st.subheader("The path through the course")
-for path, title, icon, blurb in STEPS:
-    try:
-        st.page_link(path, label=f"**{title}**: {blurb}", icon=icon)
-    except Exception:  # noqa: BLE001 - a page not built yet is simply not linked
-        continue
+for step in PAGES:
+    st.page_link(step.path, label=f"**{step.title}**: {step.summary}", icon=step.icon)
 
 st.divider()
 st.caption(

@@ -3,17 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution, data, figures, images, kernels, pooling, ui
+from cnnviz.core import convolution, kernels, pooling
+from cnnviz.core.palette import GRAY_COLORSCALE, SIGNED_COLORSCALE
+from cnnviz.figures import matrices
+from cnnviz.ui import frame, resources
+from cnnviz.ui.image_inputs import input_image_picker
+from cnnviz.ui.kernel_controls import kernel_controls
+from cnnviz.ui.pooling_views import STAGE_ZOOM, framed, pool_controls, shape_label, viewable, zoom
 
-MODE_LABELS = {"max": "Max (the course)", "average": "Average", "min": "Min"}
-EDGE_LABELS = {"valid": "Valid: drop windows that stick out", "same": "Same: pad bottom/right, as Keras"}
-DISPLAY_SIDE = 512
-"""Panels are enlarged (nearest neighbour) to about this many pixels, so pooled blocks stay crisp."""
-STAGE_ZOOM = 5
-"""Screen pixels per value in the CNN stages: the maps are drawn to scale, so the shrinking shows."""
-TITLES = {"Original": "Original image", "Convolved": "With the convolution applied", "Pooled": "Downsampled (pooled)"}
-
-ui.require_app_frame()
+frame.require_app_frame()
 st.title("Pooling")
 st.markdown(
     "The course's *manual pooling*: convolve the image, then keep only the **largest value of every "
@@ -22,56 +20,20 @@ st.markdown(
 )
 
 
-def viewable(values: np.ndarray, factor: int = 1, *, signed: bool = False) -> np.ndarray:
-    """uint8 to show (signed maps rescaled min..max), enlarged ``factor`` times."""
-    shown = convolution.map_output(values, mapping="rescale" if signed else "clip")
-    return images.enlarge(shown, factor) if factor > 1 else shown
-
-
-def zoom(shape) -> int:
-    return max(1, DISPLAY_SIDE // max(shape[:2]))
-
-
-def framed(view: np.ndarray, bounds) -> np.ndarray:
-    """The view enlarged for the screen, with a red frame around rows r0:r1, columns c0:c1."""
-    factor = zoom(view.shape)
-    return pooling.highlight_window(images.enlarge(view, factor), tuple(factor * b for b in bounds))
-
-
-def shape_label(title: str, shape, original) -> None:
-    change = pooling.reduction_percent(original[:2], shape[:2])
-    tail = "" if title == "Original" else f" · **{change:.1f} %** fewer"
-    st.markdown(f"**{TITLES[title]}**  \n{shape[0]}x{shape[1]} = {int(np.prod(shape[:2])):,} values{tail}")
-
-
-def pool_controls() -> dict:
-    a, b, c, d = st.columns([1.3, 1.4, 1.2, 1.6])
-    mode = a.radio("Keep from each window", list(MODE_LABELS), format_func=MODE_LABELS.get, key="pool_mode")
-    size = b.slider("Pool size", 1, pooling.MAX_POOL_SIZE, pooling.COURSE_POOL_SIZE, key="pool_size",
-                    help="Side of the square window (the course: 4; CNNs usually use 2).")
-    if b.toggle("Different height and width", key="pool_rect"):
-        size = (size, b.slider("Pool width", 1, pooling.MAX_POOL_SIZE, size, key="pool_width"))
-    stride = c.selectbox("Stride", ["= pool size", *range(1, pooling.MAX_POOL_SIZE + 1)], key="pool_stride",
-                         help="Step between windows. Equal to the pool size, windows sit side by side.")
-    edge = d.radio("Edges", list(EDGE_LABELS), format_func=EDGE_LABELS.get, key="pool_edge",
-                   help="When the image side is not a multiple of the stride.")
-    return dict(mode=mode, pool_size=size, strides=None if stride == "= pool size" else stride, padding=edge)
-
-
 @st.fragment
 def pipeline() -> None:
     left, right = st.columns([1, 2])
     with left:
-        name, image = ui.input_image_picker("pool_image")
+        name, image = input_image_picker("pool_image")
     with right, st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
                             icon=":material/blur_on:"):
-        settings = ui.kernel_controls("pool_conv", show_channels=False)
+        settings = kernel_controls("pool_conv", show_channels=False)
     with right:
         name = kernels.PRESETS[settings.preset].label if settings.preset in kernels.PRESETS else "Your kernel"
         st.caption(f"**{name}** `[{kernels.format_kernel(settings.kernel, row_sep='; ')}]` · weight "
                    f"{settings.weight:g} · stride {settings.stride} · {convolution.PADDING_LABELS[settings.padding]} · "
                    f"{convolution.MAPPING_LABELS[settings.mapping]}")
-    conv = ui.convolution_result(image, settings)[1]
+    conv = resources.convolution_result(image, settings)[1]
     pooling_lab(image, conv, settings.mapping == "signed")
     shrink_section(image, settings)
 
@@ -91,7 +53,7 @@ def pooling_lab(image: np.ndarray, conv: np.ndarray, signed: bool) -> None:
     for column, (title, values) in zip(st.columns(3), panels):
         with column:
             shape_label(title, values.shape, image.shape)
-            st.image(ui.png_of(viewable(values, zoom(values.shape), signed=signed and title != "Original")),
+            st.image(resources.png_of(viewable(values, zoom(values.shape), signed=signed and title != "Original")),
                      width="stretch", output_format="PNG")
     if pooled is not None:
         window_explorer(conv, pooled, signed)
@@ -125,9 +87,9 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> N
         m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
         n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
         limit = convolution.signed_limit(conv) if signed else 255
-        fig = figures.pool_window_figure(
+        fig = matrices.pool_window_figure(
             conv[m0:m1, n0:n1], origin=(m0, n0), window=story["bounds"], kept=story["kept"], height=430,
-            zmin=-limit if signed else 0, zmax=limit, colorscale="RdBu_r" if signed else figures.GRAY_COLORSCALE,
+            zmin=-limit if signed else 0, zmax=limit, colorscale=SIGNED_COLORSCALE if signed else GRAY_COLORSCALE,
             value_format=".0f" if signed else "")
         st.plotly_chart(fig, key="pool_window_zoom", config={"displayModeBar": False})
     with p3:
@@ -141,7 +103,7 @@ def shrink_section(image: np.ndarray, settings) -> None:
     st.header("How a CNN shrinks an image", divider="gray")
     st.markdown("The course's CNN repeats **convolution (3x3, no padding)** and **2x2 max pooling** on a 28x28 "
                 "image: 28 → 26 → 13 → 11 → 5. Each step keeps the features and drops the detail.")
-    fashion, _ = ui.fashion_mnist() if data.data_dir() is not None else (None, None)
+    fashion = resources.local_fashion_mnist()
     a, b, c = st.columns([1, 1, 2])
     stages = a.slider("Conv + pool stages", 1, 3, 2, key="pool_stages")
     sources = (["A Fashion-MNIST image"] if fashion is not None else []) + ["This page's image, shrunk to 28x28"]
@@ -155,7 +117,7 @@ def shrink_section(image: np.ndarray, settings) -> None:
     if settings.kernel.shape != (3, 3):
         st.caption("The kernel on this page is not 3x3: the stages use the course's kernel.")
     stage_settings = settings.replace(kernel=kernel, padding="valid", stride=1)
-    maps = pooling.conv_pool_stages(small, lambda x: ui.convolution_result(x, stage_settings)[1], stages=stages)
+    maps = pooling.conv_pool_stages(small, lambda x: resources.convolution_result(x, stage_settings)[1], stages=stages)
     for column, (title, values) in zip(st.columns(7), maps):
         with column:
             st.markdown(f"**{title}**  \n{values.shape[0]}x{values.shape[1]}")

@@ -10,4 +10,6 @@ if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1 && [ -z "
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
 fi
 python -m pip install -q -r requirements-dev.txt
+echo "Checking the layers (import-linter, contracts in .importlinter)..."
+lint-imports
 python -m pytest "$@"

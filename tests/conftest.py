@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cnnviz.data import DATA_DIR_ENV, data_dir as _data_dir  # noqa: E402
+from cnnviz.core.data import DATA_DIR_ENV, data_dir as _data_dir  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -104,9 +104,9 @@ def test_learned_kernel_opens_in_the_convolution_lab(page, app_url, data_dir):
 
 def learned_kernel_text(k: int) -> str:
     """Kernel ``k`` of the shipped CNN's first convolution, written as the lab's text box writes it."""
-    from cnnviz.activations import ActivationModel
-    from cnnviz.kernels import format_kernel
-    from cnnviz.models import load_shipped
+    from cnnviz.ml.activations import ActivationModel
+    from cnnviz.core.kernels import format_kernel
+    from cnnviz.ml.models import load_shipped
 
     kernels, _ = ActivationModel(load_shipped("cnn")).first_conv_kernels()
     return format_kernel(kernels[k])

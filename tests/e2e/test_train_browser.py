@@ -31,7 +31,7 @@ def train_page(page, app_url, data_dir):
 
 def test_tiny_training_shows_curves_and_a_comparison_row(train_page):
     page = train_page
-    assert comparison_rows(page) == 2  # the course's dense network and CNN
+    assert comparison_rows(page) == 3  # the course page's dense network and CNN, the shipped CNN
     set_slider_to_minimum(page, "train_size")  # 500 images
     set_slider_to_minimum(page, "train_epochs")  # 1 epoch
     assert page.locator(".st-key-train_size [data-testid='stSliderThumbValue']").inner_text() == "500"
@@ -40,7 +40,7 @@ def test_tiny_training_shows_curves_and_a_comparison_row(train_page):
     assert_no_exception(page)
     assert page.get_by_test_id("stPlotlyChart").count() >= 1  # the loss and accuracy curves
     assert page.get_by_role("button", name="Download the trained model (.keras)").count() == 1
-    assert comparison_rows(page) == 3
+    assert comparison_rows(page) == 4
 
 
 def test_stop_keeps_the_model_and_frees_the_server(train_page):
@@ -55,4 +55,4 @@ def test_stop_keeps_the_model_and_frees_the_server(train_page):
     assert_no_exception(page)
     assert page.get_by_text("Stopped after 0 complete epoch(s)").count() == 1
     assert page.get_by_role("button", name="Download the trained model (.keras)").count() == 1
-    assert comparison_rows(page) == 3  # the stopped run is listed, marked "(stopped)"
+    assert comparison_rows(page) == 4  # the stopped run is listed, marked "(stopped)"

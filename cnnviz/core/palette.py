@@ -1,0 +1,59 @@
+"""Every colour the app draws with, defined once: figures and numpy pictures share them.
+
+Plain data (hex strings, RGB triples, colour-scale stops), so the numpy layer can
+paint the same colours the Plotly figures use.
+"""
+
+from __future__ import annotations
+
+GRAY_COLORSCALE = "gray"
+"""Grayscale images: 0 black, 255 white (as matplotlib's cmap='gray' in the course)."""
+
+SIGNED_COLORSCALE = (
+    (0.0, "rgb(5,48,97)"), (0.1, "rgb(33,102,172)"), (0.2, "rgb(67,147,195)"), (0.3, "rgb(146,197,222)"),
+    (0.4, "rgb(209,229,240)"), (0.5, "rgb(247,247,247)"), (0.6, "rgb(253,219,199)"), (0.7, "rgb(244,165,130)"),
+    (0.8, "rgb(214,96,77)"), (0.9, "rgb(178,24,43)"), (1.0, "rgb(103,0,31)"),
+)
+"""Signed values (results, kernels, learned weights): blue negative, white zero, red positive
+(ColorBrewer's RdBu reversed, as Plotly's "RdBu_r")."""
+
+ACTIVATION_COLORSCALES = ("inferno", "viridis", "magma", "gray", "hot")
+"""Colour maps offered for activation maps; the first is the course's (``cmap='inferno'``)."""
+
+ACTIVATION_COLORSCALE = ACTIVATION_COLORSCALES[0]
+
+PROBABILITY_COLORSCALE = "Blues"
+"""Class probabilities: white 0 to dark blue 1."""
+
+WINDOW_COLOR = "#e61e1e"
+"""The window being explained (a kernel's or a pooling window), on figures and pictures alike."""
+
+KEPT_COLOR = "#ffb000"
+"""Ring around the cell a max/min pooling window kept."""
+
+NO_OUTPUT_COLOR = "#d6deeb"
+"""Where there is no output (yet): outside a "valid" result, cells not computed yet."""
+
+TRAIN_COLOR = "#1f5fbf"
+VALIDATION_COLOR = "#d9730d"
+"""Training curves in blue, validation curves in orange, on every training figure."""
+
+SHIFT_COLORS = (VALIDATION_COLOR, TRAIN_COLOR, "#2e9e44", "#8e44ad")
+"""Line colours of the models compared on shifted images, in the order given."""
+
+TRUE_CLASS_COLOR = "#1a9641"
+"""Frame around an image's true class in the predictions."""
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    """A "#rrggbb" or "rgb(r,g,b)" colour as an (r, g, b) triple of 0..255 ints.
+
+    >>> rgb("#e61e1e"), rgb("rgb(5,48,97)")
+    ((230, 30, 30), (5, 48, 97))
+    """
+    color = color.strip()
+    if color.startswith("#") and len(color) == 7:
+        return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    if color.startswith("rgb(") and color.endswith(")"):
+        return tuple(int(float(v)) for v in color[4:-1].split(","))  # type: ignore[return-value]
+    raise ValueError(f"colour {color!r} must be '#rrggbb' or 'rgb(r, g, b)'")

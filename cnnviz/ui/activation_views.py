@@ -1,0 +1,114 @@
+"""The Activations page's interactive parts: drawing your own input, and the learned kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from cnnviz.core import images
+from cnnviz.core.activation_inputs import draw_stroke, to_model_input
+from cnnviz.core.data import CLASS_NAMES
+from cnnviz.figures import network
+from cnnviz.ui import frame, state
+from cnnviz.ui.image_inputs import image_upload
+from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
+
+DRAW_EDITOR = "act_draw_editor"
+DRAW_SCALE = 12
+"""Each of the 28x28 pixels is drawn as a 12x12 block (a 336-pixel canvas)."""
+NO_PLOT_BAR = {"displayModeBar": False}
+
+
+def _set_drawing(image: np.ndarray) -> None:
+    set_matrix(state.DRAWING_KEY, image, editor_key=DRAW_EDITOR)
+
+
+def _drawing_input(start: np.ndarray | None) -> np.ndarray:
+    drawing = state.drawing(start)
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Clear", key="act_draw_clear", help="All black, as the background of Fashion-MNIST."):
+        _set_drawing(np.zeros_like(drawing))
+    if start is not None and b2.button("Reset", key="act_draw_start",
+                                       help="Start again from the first image of the grid."):
+        _set_drawing(start)
+    if b3.button("Invert", key="act_draw_invert", help="255 − value: the negative."):
+        _set_drawing(255 - drawing)
+    m1, m2 = st.columns(2)
+    erase = m1.toggle("Erase", key="act_draw_erase", help="Off: paint white. On: paint black.")
+    radius = m2.slider("Brush", 0.5, 3.0, 1.2, 0.1, key="act_draw_radius", help="Brush radius in pixels.")
+    drawing = state.drawing(start)
+    st.caption("Click or drag on the image to paint.")
+    value = streamlit_image_coordinates(images.enlarge(drawing, DRAW_SCALE), key="act_canvas",
+                                        click_and_drag=True, width="stretch", cursor="crosshair")
+    if value and value.get("unix_time") != st.session_state.get("act_canvas__seen"):
+        st.session_state["act_canvas__seen"] = value.get("unix_time")
+        size = 28 / float(value.get("width") or 28 * DRAW_SCALE)
+        points = [(value[f"y{s}"] * size - 0.5, value[f"x{s}"] * size - 0.5) for s in ("1", "2")] \
+            if "x1" in value else [(value["y"] * size - 0.5, value["x"] * size - 0.5)] * 2
+        _set_drawing(draw_stroke(drawing, points[0], points[1], radius=radius, value=0 if erase else 255))
+        st.rerun(scope="fragment")
+    with st.expander("Upload a picture or edit the numbers"):
+        invert = st.toggle("Invert the picture (dark object on a light background)", key="act_draw_upload_invert")
+        decoded = image_upload("act_draw_upload", label="A PNG or JPEG, made 28x28 grayscale")
+        if decoded is not None and st.session_state.get("act_draw_upload__used") != (id(decoded), invert):
+            st.session_state["act_draw_upload__used"] = (id(decoded), invert)
+            _set_drawing(to_model_input(decoded.array, invert=invert))
+            st.rerun(scope="fragment")
+        matrix_editor(state.DRAWING_KEY, default=drawing, key=DRAW_EDITOR, height=400)
+    return state.drawing(start)
+
+
+@st.fragment
+def activation_playground(explorer, layers: list[str], filter_index: int, *, colorscale: str,
+                          scale: str, input_axes: bool, start: np.ndarray | None = None) -> None:
+    """Draw or edit a 28x28 image and see its activation maps and the prediction at once."""
+    left, right = st.columns([1, 1.9])
+    with left:
+        drawing = _drawing_input(start)
+    with right:
+        probabilities = explorer.probabilities(drawing)
+        best = int(probabilities[0].argmax())
+        st.markdown(f"The model says **{CLASS_NAMES[best]}** ({probabilities[0, best]:.0%}).")
+        st.plotly_chart(network.prediction_figure(probabilities, CLASS_NAMES, row_labels=["your drawing"]),
+                        key="act_draw_predict", config=NO_PLOT_BAR, theme=None)
+    columns = [(n, explorer.maps(drawing, n)[..., filter_index]) for n in layers]
+    st.plotly_chart(network.activation_grid(
+        drawing[np.newaxis], columns, row_labels=["your drawing"], filter_index=filter_index,
+        colorscale=colorscale, scale=scale, input_axes=input_axes),
+        key="act_draw_grid", config=NO_PLOT_BAR, theme=None)
+
+
+def learned_kernels(explorer) -> None:
+    """The first Conv2D layer's kernels as heatmaps, one of them sent to the Convolution lab."""
+    kernels, biases = explorer.first_conv_kernels()
+    name = explorer.names[explorer.kinds.index("Conv2D")]
+    count, kh, kw = kernels.shape
+    st.plotly_chart(network.kernel_grid(
+        kernels, biases, title=f"The {count} kernels {name} learned ({kh}x{kw}; white = 0, "
+                               "red positive, blue negative)"),
+        key="act_kernels", config=NO_PLOT_BAR, theme=None)
+    st.markdown(
+        f"Each map of **{name}** is `ReLU(sum(kernel × window) + bias)`: the layer also **adds "
+        "a bias** and then **sets negative results to 0** (ReLU). The model saw pixels "
+        "scaled to 0..1; the weights are small (mostly about ±0.1 to ±0.5)."
+    )
+    c1, c2 = st.columns([1, 2])
+    k = c1.number_input(f"Kernel (0 to {count - 1})", 0, count - 1, min(1, count - 1), key="act_kernel")
+    c1.dataframe(pd.DataFrame(kernels[k]).style.format("{:+.3f}"), hide_index=False)
+    c1.caption(f"bias {biases[k]:+.4f}")
+    with c2:
+        st.markdown(
+            "Open this kernel in the **Convolution lab** to slide it over any image yourself. "
+            "On 0..255 pixels these small weights give results of a few tens, mostly negative, "
+            "which the course's clipping would turn black: the lab opens with **signed values** "
+            "(blue below 0, red above). It shows the sum only: no bias, no ReLU."
+        )
+        if st.button(f"Open kernel {k} in the Convolution lab", key="act_open_kernel",
+                     icon=":material/blur_on:", type="primary"):
+            settings = state.convolution_settings().replace(
+                kernel=kernels[k], preset=None, mapping="signed", padding="valid", stride=1,
+                weight=1.0, normalise=False, flip=False)
+            state.set_convolution_settings(settings)
+            st.switch_page(frame.CONVOLUTION_PAGE)

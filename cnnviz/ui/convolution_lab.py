@@ -1,0 +1,130 @@
+"""The Convolution lab's parts: its link, the pixel picker, the arithmetic behind a pixel, the slide.
+
+The page lays them out; the share link is read once per session and kept in step
+with the view (:mod:`cnnviz.core.share_link` says what a link carries).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from cnnviz.core import convolution as conv
+from cnnviz.core import explain, images, share_link
+from cnnviz.figures import convolution as conv_figures
+from cnnviz.ui import state
+from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, UPLOAD
+from cnnviz.ui.matrix_editor import set_matrix
+
+IMAGE_KEY, PIXEL_KEY, LINK_READ_KEY, LINK_PROBLEMS_KEY = "conv_image", "conv_pixel", "conv_link_read", "conv_link_problems"
+DEFAULT_PIXEL = (333, 165)
+"""Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
+NO_PLOT_BAR = {"displayModeBar": False}
+
+
+def read_link() -> None:
+    """Once per session: take the kernel, options, image and pixel from the URL; say what was ignored."""
+    if st.session_state.get(LINK_READ_KEY):
+        return
+    st.session_state[LINK_READ_KEY] = True
+    params = st.query_params.to_dict()
+    settings, problems = share_link.settings_from_query(params, state.convolution_settings())
+    state.set_convolution_settings(settings)
+    if "m" in params:
+        try:
+            set_matrix(state.GRAY_MATRIX_KEY, share_link.parse_matrix_param(params["m"]))
+        except ValueError as exc:
+            problems.append(f"m (the matrix) was ignored: {exc}.")
+    if "img" in params:
+        choices = [STAIRWELL, MY_MATRIX, *images.BUILTIN_IMAGES]
+        if params["img"] in choices:
+            st.session_state[IMAGE_KEY] = params["img"]
+        else:
+            problems.append(f"img={params['img'][:40]!r} was ignored: not one of the built-in images.")
+    if "row" in params or "col" in params:
+        try:
+            pixel = (int(params.get("row", DEFAULT_PIXEL[0])), int(params.get("col", DEFAULT_PIXEL[1])))
+            if min(pixel) < 0:
+                raise ValueError
+            st.session_state[PIXEL_KEY] = pixel
+        except ValueError:
+            problems.append("row/col were ignored: they must be whole numbers, 0 or more.")
+    st.session_state[LINK_PROBLEMS_KEY] = problems
+
+
+def write_link(settings: conv.ConvolutionSettings, image_name: str, matrix: np.ndarray) -> None:
+    """Keep the URL in step with the view, so the address bar is always a shareable link."""
+    params = share_link.settings_to_query(settings)
+    if image_name not in (STAIRWELL, UPLOAD):
+        params["img"] = image_name
+    if image_name == MY_MATRIX and max(matrix.shape) <= 16 and not np.array_equal(matrix, images.SMILEY):
+        params["m"] = share_link.matrix_param(matrix)
+    if st.session_state.get(PIXEL_KEY, DEFAULT_PIXEL) != DEFAULT_PIXEL:
+        params["row"], params["col"] = map(str, st.session_state[PIXEL_KEY])
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+
+
+def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, int]:
+    """Choose the output pixel to explain: click the small picture or type row and column."""
+    rows, cols = conv.output_shape(image_shape, settings.kernel.shape, padding=settings.padding, stride=settings.stride)
+    r, c = st.session_state.get(PIXEL_KEY, DEFAULT_PIXEL)
+    seed = "conv_row" not in st.session_state or "conv_col" not in st.session_state
+    factor, step = max(1, 256 // max(image_shape[:2])), max(1, max(image_shape[:2]) // 256)
+    picture = images.enlarge(shown_canvas, factor) if factor > 1 else shown_canvas[::step, ::step]  # ~300 px shown
+    click = streamlit_image_coordinates(picture, width="stretch", key="conv_click",
+                                        image_format="JPEG", jpeg_quality=85, cursor="crosshair")
+    if click and click.get("unix_time") != st.session_state.get("conv_click_seen"):
+        st.session_state["conv_click_seen"] = click.get("unix_time")
+        scale = image_shape[1] / click["width"]
+        r, c = explain.output_pixel_at(int(click["y"] * scale), int(click["x"] * scale), image_shape, settings)
+        seed = True
+    if seed or st.session_state["conv_row"] >= rows or st.session_state["conv_col"] >= cols:
+        st.session_state["conv_row"], st.session_state["conv_col"] = min(r, rows - 1), min(c, cols - 1)
+    a, b = st.columns(2)
+    r = a.number_input("Output row", 0, rows - 1, key="conv_row")
+    c = b.number_input("Output column", 0, cols - 1, key="conv_col")
+    st.session_state[PIXEL_KEY] = (int(r), int(c))
+    return int(r), int(c)
+
+
+def explain_pixel(image: np.ndarray, raw: np.ndarray, shown: np.ndarray, settings, r: int, c: int) -> None:
+    info = explain.pixel_arithmetic(image, settings, r, c)
+    cr, cc = info.centre
+    st.subheader(f"Output pixel (row {r}, column {c}): the kernel centred on input ({cr}, {cc})")
+    if info.border_kept:
+        st.info(f"This pixel is on the border, where the kernel does not fit: as in the course it keeps "
+                f"its input value, {info.raw:g}.", icon=":material/border_outer:")
+        return
+    kr, kc = info.kernel.shape
+    top, left = cr - kr // 2, cc - kc // 2
+    st.plotly_chart(conv_figures.arithmetic_figure(info.window, info.kernel, info.products, origin=(top, left)),
+                    key="conv_arith", config=NO_PLOT_BAR)
+    lines = [f"{w:g} × {k:g} = {p:g}" for w, k, p in zip(info.window.ravel(), info.kernel.ravel(), info.products.ravel())]
+    shown_lines = lines if len(lines) <= 9 else [*lines[:8], f"… and {len(lines) - 8} more products"]
+    weight_text = f"× {info.factor:g}" + (" (weight ÷ kernel sum)" if settings.normalise and conv.can_normalise(settings.kernel) else " (weight)")
+    final = {"clip": f"clip to 0..255 and drop the fraction → **{int(info.shown)}**",
+             "abs": f"absolute value, clip to 255, drop the fraction → **{int(info.shown)}**",
+             "rescale": f"rescaled with the whole result's min..max → **{int(shown[r, c])}**",
+             "signed": f"kept with its sign → **{info.raw:.4g}**"}[settings.mapping]
+    padding_note = "" if info.inside.all() else " Cells outside the image come from the padding."
+    st.markdown(f"**{kr * kc} products** (window × kernel, cell by cell): " + "; ".join(shown_lines)
+                + f"  \n**Sum** = {info.total:g} → {weight_text} = {info.raw:.6g} → {final}.{padding_note}")
+
+
+@st.dialog("Watch the kernel slide", width="large")
+def slide_dialog(small: np.ndarray, settings: conv.ConvolutionSettings) -> None:
+    """Step/play: built only when asked for, so kernel edits stay fast; animated in the browser."""
+    st.markdown("The current kernel and options on the small matrix from the **Pixels** page (the course's smiley "
+                "until you edit it). Press **Play**, or drag the slider to move one position at a time.")
+    try:
+        steps = explain.sliding_steps(small, settings)
+    except ValueError as exc:
+        st.warning(f"{exc}.", icon=":material/warning:")
+        return
+    where = conv.anchor(settings.kernel.shape, flip=settings.flip)
+    st.plotly_chart(conv_figures.sliding_animation(
+        small, steps, kernel_shape=settings.kernel.shape, anchor=where, stride=settings.stride,
+        mapping=settings.mapping, valid_offset=where if settings.padding == "valid" else (0, 0)),
+        key="conv_slide", config=NO_PLOT_BAR)

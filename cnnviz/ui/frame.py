@@ -1,0 +1,53 @@
+"""The frame every page runs in: the list of pages, and putting a deep-linked page back inside it.
+
+``app.py`` builds ``st.navigation`` from :data:`PAGES`; the Home page links the
+same list, so a page's path, title and icon are written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnnviz.ui import legacy_pages
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """One page of the app: its file, its title in the menu, its icon and a one-line summary."""
+
+    path: str
+    title: str
+    icon: str
+    summary: str = ""
+
+
+HOME = PageInfo("pages/home.py", "Home", ":material/home:")
+PAGES = (
+    PageInfo("pages/pixels.py", "1 · Pixels are numbers", ":material/pin:",
+             "Edit a grayscale smiley and an RGB grid cell by cell; see any picture as its matrix."),
+    PageInfo("pages/convolution.py", "2 · Convolution", ":material/blur_on:",
+             "Slide a 3x3 edge kernel over the stairwell, pick or type your own, and see the arithmetic "
+             "behind every pixel."),
+    PageInfo("pages/pooling.py", "3 · Pooling", ":material/compress:",
+             "Keep the largest value of every block: smaller images that still show what the kernel found."),
+    PageInfo("pages/train.py", "4 · Train a network", ":material/model_training:",
+             "Train the course's dense network and CNN on Fashion-MNIST with live curves, and compare them."),
+    PageInfo("pages/activations.py", "5 · Activation maps", ":material/local_fire_department:",
+             "Look inside a trained CNN: what each filter lights up for ankle boots, bags or shirts."),
+)
+"""The course's order (Home first, then these)."""
+
+CONVOLUTION_PAGE = PAGES[1].path
+
+
+def require_app_frame() -> None:
+    """Make sure this page runs inside app.py's navigation; call first on every page.
+
+    When a server's very first visit opens a page's URL, Streamlit 1.67 runs that file
+    on its own (its old multipage mode, see :mod:`cnnviz.ui.legacy_pages`), without
+    app.py: no page config, a wrong menu. Rerunning puts the page back inside app.py.
+    """
+    if legacy_pages.leave_legacy_mode():
+        st.rerun()

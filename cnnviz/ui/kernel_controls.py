@@ -1,0 +1,201 @@
+"""The kernel and its options, shared by the Convolution and Pooling pages.
+
+Preset picker, kernel grid, typed kernel and options; every edit goes through a
+callback that stores new settings (:mod:`cnnviz.ui.state`) and reruns only the keyed
+fragments that show something new.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz.core import convolution as conv
+from cnnviz.core import kernels
+from cnnviz.ui import state
+
+CUSTOM_KERNEL = "custom"
+"""Preset picker entry meaning "the kernel I typed or edited"."""
+
+
+_KERNEL_CHANGED, _OPTIONS_CHANGED, _CONTROLS_CHANGED = "kernel", "options", "controls"
+"""What a kernel-control callback changed: it decides which keyed fragments rerun."""
+
+
+def _use_kernel(kernel, *, text: str | None = None, preset: str | None = None) -> None:
+    settings = state.convolution_settings()
+    name = preset if preset is not None else kernels.preset_for(kernel)
+    state.set_convolution_settings(settings.replace(kernel=kernel, preset=name), text=text)
+
+
+def _on_preset(widget_key: str) -> str:
+    name = st.session_state[widget_key]
+    if name == CUSTOM_KERNEL or name not in kernels.PRESETS:
+        return _CONTROLS_CHANGED
+    preset = kernels.PRESETS[name]
+    settings = state.convolution_settings()
+    state.set_convolution_settings(settings.replace(kernel=preset.kernel.copy(), preset=name,
+                                              normalise=preset.normalise, weight=1.0))
+    return _KERNEL_CHANGED
+
+
+def _on_kernel_text(widget_key: str) -> str:
+    text = st.session_state[widget_key]
+    try:
+        kernel = kernels.parse_kernel(text)
+    except kernels.KernelError as exc:
+        state.refuse_kernel(str(exc), text=text)  # keep what was typed, to correct it
+        return _CONTROLS_CHANGED
+    _use_kernel(kernel, text=text)
+    return _KERNEL_CHANGED
+
+
+def _on_kernel_grid(editor_key: str) -> str:
+    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
+    rows = state.convolution_settings().kernel.astype(object)
+    for row, changes in edits.items():
+        for col, value in changes.items():
+            rows[int(row), int(col)] = value
+    problems = [f"Row {r + 1}, column {c + 1} is empty: type a number."
+                for (r, c), v in np.ndenumerate(rows) if v is None]
+    try:
+        if problems:
+            raise kernels.KernelError(problems[0])
+        kernel = kernels.check_grid([[float(v) for v in row] for row in rows])
+    except (kernels.KernelError, TypeError, ValueError) as exc:
+        state.refuse_kernel(str(exc), rebuild_grid=True)
+        return _CONTROLS_CHANGED
+    _use_kernel(kernel)
+    return _KERNEL_CHANGED
+
+
+def _on_kernel_size(rows_key: str, cols_key: str) -> str:
+    kernel = state.convolution_settings().kernel
+    rows, cols = int(st.session_state[rows_key]), int(st.session_state[cols_key])
+    resized = np.zeros((rows, cols))
+    r, c = min(rows, kernel.shape[0]), min(cols, kernel.shape[1])
+    resized[:r, :c] = kernel[:r, :c]
+    _use_kernel(resized)
+    return _KERNEL_CHANGED
+
+
+def _on_option(widget_key: str, field_name: str) -> str:
+    value = st.session_state[widget_key]
+    if value is None:  # an emptied number box: keep the last value
+        return _CONTROLS_CHANGED
+    state.set_convolution_settings(state.convolution_settings().replace(**{field_name: value}))
+    return _OPTIONS_CHANGED
+
+
+def _then_rerun(callback, results: tuple, controls: str | None, *args) -> None:
+    """Run a kernel-control callback, then rerun only the keyed fragments that must show something new.
+
+    Results first (they are what the student is waiting for), then the controls
+    themselves when they must show a new grid, preset or message. Without keys,
+    Streamlit's default rerun applies (the enclosing fragment, or the page).
+    """
+    changed = callback(*args)
+    targets = [*results] if changed in (_KERNEL_CHANGED, _OPTIONS_CHANGED) else []
+    if controls is not None and changed in (_KERNEL_CHANGED, _CONTROLS_CHANGED):
+        targets.append(controls)
+    if results or controls is not None:
+        st.rerun(targets or [controls or results[0]])
+
+
+def _seed(widget_key: str, value) -> None:
+    """Give a widget the stored value (widgets forget theirs when another page runs)."""
+    st.session_state[widget_key] = value
+
+
+def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True,
+                    results: tuple[str, ...] = (), controls: str | None = None):
+    """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
+
+    The settings live in :mod:`cnnviz.ui.state` (``CONV_SETTINGS_KEY``): the same kernel and
+    options appear on every page calling this (with its own ``key`` prefix) and survive
+    page switches. A bad kernel gets a message naming the problem; the last good one stays.
+    Widget keys: ``{key}_preset``, ``{key}_kernel_text``, ``{key}_padding``, ``{key}_stride``,
+    ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
+
+    ``results`` and ``controls`` name keyed fragments (``@st.fragment(key=...)``) so an
+    edit reruns only what it changes: ``results`` (in that order) after a new kernel or
+    option, then ``controls`` (the fragment holding these widgets) when the grid, preset
+    or a message must change. Without them, an edit reruns the enclosing fragment or page.
+    """
+
+    def rerunning(callback, *args) -> dict:
+        return dict(on_change=_then_rerun, args=(callback, tuple(results), controls, *args))
+
+    settings = state.convolution_settings()
+    kernel = settings.kernel
+
+    names = [*kernels.PRESETS, CUSTOM_KERNEL]
+    preset_key = f"{key}_preset"
+    _seed(preset_key, settings.preset if settings.preset in kernels.PRESETS else CUSTOM_KERNEL)
+    st.selectbox(
+        "Kernel", names, key=preset_key, **rerunning(_on_preset, preset_key),
+        format_func=lambda n: kernels.PRESETS[n].label if n in kernels.PRESETS else "My own kernel (typed or edited)",
+        help="A preset kernel, or your own: edit the grid or type the numbers below.",
+    )
+    if settings.preset in kernels.PRESETS:
+        st.caption(kernels.PRESETS[settings.preset].explanation)
+
+    version = state.kernel_version()
+    rows_key, cols_key = f"{key}_kernel_rows", f"{key}_kernel_cols"
+    _seed(rows_key, kernel.shape[0])
+    _seed(cols_key, kernel.shape[1])
+    c1, c2 = st.columns(2)
+    c1.number_input("Rows", 1, conv.MAX_KERNEL_SIDE, key=rows_key, **rerunning(_on_kernel_size, rows_key, cols_key),
+                    help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, **rerunning(_on_kernel_size, rows_key, cols_key),
+                    help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
+    editor_key = f"{key}_kernel_grid__v{version}"
+    frame = pd.DataFrame(kernel, columns=[str(c) for c in range(kernel.shape[1])])
+    with st.container(key=f"{key}_kernel_grid"):
+        st.data_editor(
+            frame, key=editor_key, **rerunning(_on_kernel_grid, editor_key), num_rows="fixed",
+            hide_index=True,
+            column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
+                           for c in range(kernel.shape[1])},
+        )
+    text_key = f"{key}_kernel_text"
+    _seed(text_key, state.kernel_text())
+    st.text_area(
+        "…or type the kernel", key=text_key, **rerunning(_on_kernel_text, text_key),
+        height=max(90, 28 * kernel.shape[0] + 30),
+        help="One row per line (or rows separated by ;), numbers separated by spaces or commas, "
+             "fractions like 1/9 allowed; or JSON such as [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]. "
+             "Press Ctrl+Enter or click outside the box to apply.",
+    )
+    if state.kernel_error():
+        st.error(f"{state.kernel_error()} Still using the last kernel that worked.",
+                 icon=":material/block:")
+
+    def option(widget, label, field_name, **kwargs):
+        widget_key = f"{key}_{field_name}"
+        _seed(widget_key, getattr(settings, field_name))
+        return widget(label, key=widget_key, **rerunning(_on_option, widget_key, field_name), **kwargs)
+
+    option(st.number_input, "Weight", "weight", min_value=-conv.MAX_ABS_WEIGHT, max_value=conv.MAX_ABS_WEIGHT,
+           step=0.1, format="%g",
+           help="Every sum is multiplied by this number (the course's weight = 1).")
+    option(st.checkbox, "Normalise (÷ kernel sum)", "normalise",
+           disabled=not conv.can_normalise(kernel),
+           help="Keeps a blur's brightness. Not possible when the sum is 0, as for edge kernels."
+           if conv.can_normalise(kernel) else "This kernel's numbers add up to 0: there is nothing to divide by.")
+    option(st.selectbox, "Border (padding)", "padding", options=conv.PADDINGS,
+           format_func=conv.PADDING_LABELS.get,
+           help="What happens where the kernel hangs over the image's edge.")
+    option(st.radio, "Stride", "stride", options=conv.STRIDES, horizontal=True,
+           help="Step between kernel positions: 2 keeps every second row and column.")
+    option(st.toggle, "Flip kernel (convolution)", "flip",
+           help="Off: cross-correlation, what the course's loop and Keras' Conv2D compute. "
+                "On: the kernel is rotated 180 degrees first, as in the mathematical definition.")
+    if show_mapping:
+        option(st.radio, "Show the result as", "mapping", options=conv.MAPPINGS,
+               format_func=conv.MAPPING_LABELS.get)
+    if show_channels:
+        option(st.radio, "Colour images", "channels", options=conv.CHANNELS,
+               format_func=conv.CHANNEL_LABELS.get)
+    return state.convolution_settings()

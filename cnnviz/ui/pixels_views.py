@@ -1,0 +1,98 @@
+"""The Pixels page's parts: quick actions on the grayscale matrix, downloads, the zoom window
+and the course's savefig/imread round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.core import images
+from cnnviz.figures import matrices
+from cnnviz.ui import resources, state
+from cnnviz.ui.matrix_editor import set_matrix
+
+
+def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
+    """Rows, columns, fill value and the quick-action buttons (Clear, Fill, Invert, ...)."""
+    matrix = state.gray_matrix()
+
+    def replace_matrix(make) -> None:
+        set_matrix(state.GRAY_MATRIX_KEY, make(state.gray_matrix()), editor_key=editor_key)
+        for key in ("gray_rows", "gray_cols"):  # re-read the size from the new matrix
+            st.session_state.pop(key, None)
+        st.rerun(list(rerun))
+
+    def resize() -> None:
+        shape = (st.session_state["gray_rows"], st.session_state["gray_cols"])
+        set_matrix(state.GRAY_MATRIX_KEY, images.resize_matrix(state.gray_matrix(), *shape),
+                      editor_key=editor_key)
+        st.rerun(list(rerun))
+
+    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+    c1.number_input("Rows", 1, images.MAX_MATRIX_SIDE, matrix.shape[0], key="gray_rows", on_change=resize,
+                    help="1 to 64. Growing adds black cells; shrinking keeps the top-left part.")
+    c2.number_input("Columns", 1, images.MAX_MATRIX_SIDE, matrix.shape[1], key="gray_cols", on_change=resize,
+                    help="1 to 64. Growing adds black cells; shrinking keeps the left part.")
+    fill_value = c3.number_input("Fill value", 0, 255, 128, key="gray_fill_value",
+                                 help="The value the Fill button writes into every cell.")
+    actions = [
+        ("Clear", "Every cell 0 (black).", np.zeros_like),
+        ("Fill", "Every cell the fill value.", lambda m: np.full_like(m, fill_value)),
+        ("Invert", "255 − value: the negative.", images.invert),
+        ("Random", "Random values 0..255.", lambda m: images.random_matrix(m.shape)),
+        ("Add noise", "Random changes of about ±25.", images.add_noise),
+        ("Reset smiley", "Back to the course's 10x10 smiley.", lambda m: images.SMILEY.copy()),
+    ]
+    for column, (label, help_text, make) in zip(st.columns([1, 1, 1, 1, 1.2, 1.4, 2]), actions):
+        column.button(label, help=help_text, on_click=replace_matrix, args=(make,),
+                      type="primary" if label == "Reset smiley" else "secondary")
+    matrix = state.gray_matrix()
+
+
+def downloads(matrix: np.ndarray) -> None:
+    """The matrix as CSV, .npy and PNG downloads."""
+    d1, d2, d3, _ = st.columns([1, 1, 1, 3])
+    d1.download_button("⬇ CSV", images.csv_text(matrix), "matrix.csv", "text/csv")
+    d2.download_button("⬇ .npy", images.npy_bytes(matrix), "matrix.npy", "application/octet-stream")
+    d3.download_button("⬇ PNG image", images.png_bytes(matrix), "matrix.png", "image/png")
+
+
+def zoom_window(picture: np.ndarray) -> None:
+    """A window of the picture, chosen with sliders, with every pixel's values."""
+    height, width = picture.shape[:2]
+    c0, c1, c2 = st.columns([1, 2, 2])
+    zoom = c0.select_slider("Zoom window", [4, 8, 16, 32], 8 if picture.ndim == 3 else 16, key="pixels_zoom_size",
+                            help="Pixels per side in the zoom view. Up to 32 grey values, or 8 colour pixels "
+                                 "(three numbers each), are printed in the cells.")
+    size = min(zoom, height, width)
+    top = c1.slider("Zoom window: first row", 0, height - size, (height - size) // 2, key="pixels_top") \
+        if height > size else 0
+    left = c2.slider("Zoom window: first column", 0, width - size, (width - size) // 2, key="pixels_left") \
+        if width > size else 0
+    crop = picture[top:top + size, left:left + size]
+    a, b = st.columns(2)
+    with a:
+        st.image(picture, caption=f"The whole picture ({height}x{width}); the zoom shows rows {top}..{top + size - 1}, "
+                 f"columns {left}..{left + size - 1}", width="stretch", clamp=True)
+    with b:
+        st.plotly_chart(matrices.image_figure(crop, origin=(top, left), height=520,
+                                             show_values=crop.ndim == 2 or size <= 8,
+                                             title="Zoom: hover any pixel for its values"),
+                        key="pixels_zoom", config={"displayModeBar": False})
+
+
+def round_trip(key: str, label: str, matrix: np.ndarray) -> None:
+    """The course's savefig/imread round trip of ``matrix`` beside Pillow's exact one."""
+    figure_back, exact_back = resources.round_trips(matrix)
+    st.subheader(f"The {label}")
+    a, b = st.columns(2)
+    b = b.container(key=f"round_trip_{key}")
+    with a:
+        st.markdown(f"**matplotlib** `savefig` → `plt.imread`: shape **{figure_back.shape}**, "
+                    f"dtype **{figure_back.dtype}**, values {figure_back.min():.1f}..{figure_back.max():.1f}")
+        st.image(figure_back, width=260, clamp=True)
+    with b:
+        same = exact_back.shape == matrix.shape and bool(np.array_equal(exact_back, matrix))
+        st.markdown(f"**Pillow** PNG of the matrix itself: shape **{exact_back.shape}**, dtype "
+                    f"**{exact_back.dtype}**, identical to the matrix: **{'yes' if same else 'no'}**")
+        st.image(images.enlarge(exact_back, 24), width=260, caption="Each pixel drawn as a 24x24 block so you can see it")

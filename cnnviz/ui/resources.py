@@ -1,0 +1,117 @@
+"""Everything cached and shared by all sessions (no TensorFlow): images, data, results, PNGs.
+
+What the whole class sees is built once: the stairwell, Fashion-MNIST, a convolution
+of one image with one kernel, the PNG bytes of a picture. Cached arrays are
+read-only, so no session can change what the others see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.core import convolution, explain, images
+from cnnviz.core.data import DataUnavailable, data_dir, load_ascent, prepare_images
+from cnnviz.core.rendering import signed_rgb
+from cnnviz.ml.datasets import load_fashion_mnist
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@st.cache_resource(show_spinner="Loading the stairwell image…")
+def _ascent_or_message() -> tuple[np.ndarray | None, str | None]:
+    try:
+        return _read_only(load_ascent()), None
+    except DataUnavailable as exc:
+        return None, str(exc)
+
+
+def stairwell() -> tuple[np.ndarray | None, str | None]:
+    """The course's stairwell (shared, read-only), or None and a sentence saying why not."""
+    return _ascent_or_message()
+
+
+@st.cache_resource(show_spinner=False)
+def builtin_image(name: str) -> np.ndarray:
+    """A scikit-image sample (shared, read-only)."""
+    return _read_only(images.builtin_image(name))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The course's matplotlib round trip and Pillow's exact one of ``matrix``.
+
+    Cached: drawing and saving a matplotlib figure takes tens of milliseconds, and
+    an edit of one matrix should not redraw the other's.
+    """
+    return images.matplotlib_roundtrip(matrix), images.pillow_roundtrip(matrix)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def png_of(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 image, fast to encode, for ``st.image(..., output_format="PNG")``.
+
+    Pass ``output_format="PNG"`` too: with the default ("auto") Streamlit decodes
+    the PNG and re-encodes it as JPEG, which costs more than everything else in a
+    kernel edit.
+    """
+    return images.png_bytes(image, compress_level=1)
+
+
+FASHION_SPINNER = (
+    "Loading Fashion-MNIST… (on a machine that has never used it, Keras downloads about "
+    "30 MB first; this gives up after 2 minutes)"
+)
+
+
+@st.cache_resource(show_spinner=FASHION_SPINNER)
+def _fashion_mnist() -> dict[str, np.ndarray]:
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    arrays = {
+        "train_raw": x_train, "train_labels": y_train, "test_raw": x_test, "test_labels": y_test,
+        "train": prepare_images(x_train), "test": prepare_images(x_test),
+    }
+    arrays["train_range"] = np.array([arrays["train"].min(), arrays["train"].max()])
+    return {name: _read_only(array) for name, array in arrays.items()}
+
+
+def fashion_mnist() -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """Fashion-MNIST shared by all sessions, or None and a sentence saying how to provide it.
+
+    Keys: "train_raw"/"test_raw" (N, 28, 28) uint8 as loaded, "train"/"test" prepared
+    the course's way (N, 28, 28, 1) float32 in 0..1, "train_labels"/"test_labels",
+    "train_range" (the prepared training images' smallest and largest value).
+    A failure is not cached: the next visit tries again.
+    """
+    try:
+        return _fashion_mnist(), None
+    except DataUnavailable as exc:
+        return None, str(exc)
+
+
+def local_fashion_mnist() -> dict[str, np.ndarray] | None:
+    """Fashion-MNIST when it can be read from ``CNNVIZ_DATA_DIR`` (never a download), else None."""
+    return fashion_mnist()[0] if data_dir() is not None else None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _convolution_result(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
+    settings = convolution.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
+    raw, shown = settings.apply(image)
+    display = signed_rgb(raw) if mapping == "signed" else shown
+    return raw, shown, explain.align_to_input(display, image.shape, settings)
+
+
+def convolution_result(image: np.ndarray, settings: convolution.ConvolutionSettings
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw sums, shown values, the result drawn on the input's grid) for ``image``.
+
+    Cached and shared by all students: the Convolution and Pooling pages, and every
+    student looking at the same image and kernel, compute it once. Raises ValueError
+    when the settings do not fit the image (e.g. a kernel larger than a "valid" image).
+    """
+    options = tuple(sorted(settings.correlate_options().items()))
+    return _convolution_result(image, settings.kernel, options, settings.mapping)

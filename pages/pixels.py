@@ -63,7 +63,7 @@ def rgb_section() -> None:
             st.markdown(f"**{name} channel** `[:, :, {k}]`")
             matrix_editor(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
                              rerun=(RGB, ROUND_TRIP))
-    rgb = st.session_state[state.RGB_MATRIX_KEY]
+    rgb = state.rgb_matrix()
     left, right = st.columns([1, 1])
     with left:
         st.plotly_chart(matrices.rgb_figure(rgb, title=f"Shape {rgb.shape}: H x W x 3", height=380),
@@ -109,7 +109,7 @@ def round_trip_section() -> None:
         "margins, as floats 0..1 with an alpha channel), **not the 3x3 matrix**. Saving the matrix "
         "itself as a PNG with Pillow gives back exactly the same numbers."
     )
-    for key, label, matrix in (("rgb", "RGB grid", st.session_state.get(state.RGB_MATRIX_KEY, images.RGB_GRID)),
+    for key, label, matrix in (("rgb", "RGB grid", state.rgb_matrix()),
                                ("gray", "grayscale matrix", state.gray_matrix())):
         pv.round_trip(key, label, matrix)
 

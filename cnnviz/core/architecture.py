@@ -149,14 +149,14 @@ def reference_rows() -> list[dict]:
     dense = COURSE_PAGE_DENSE
     card = SHIPPED_CNN_CARD
     return [
-        {"model": "Course page: dense network (as printed)", "kind": "dense", "parameters": DENSE_PARAMS,
+        {"model": "Course page: dense network", "kind": "dense", "parameters": DENSE_PARAMS,
          "training images": 60_000, "epochs": dense["epochs"], "train accuracy": dense["accuracy"],
          "validation accuracy": None, "test accuracy": dense["val_accuracy"], "s / epoch": None,
          "ms / step": None},
-        {"model": "Course page: CNN (the course prints no results for it)", "kind": "cnn",
+        {"model": "Course page: CNN (no results printed)", "kind": "cnn",
          "parameters": CNN_PARAMS, "training images": None, "epochs": None, "train accuracy": None,
          "validation accuracy": None, "test accuracy": None, "s / epoch": None, "ms / step": None},
-        {"model": "cnnviz: the shipped CNN (its model card)", "kind": "cnn", "parameters": CNN_PARAMS,
+        {"model": "cnnviz: shipped CNN (model card)", "kind": "cnn", "parameters": CNN_PARAMS,
          "training images": card["training_images"], "epochs": card["epochs"],
          "train accuracy": card["accuracy"], "validation accuracy": card["val_accuracy"],
          "test accuracy": card["test_accuracy"], "s / epoch": card["seconds_per_epoch"], "ms / step": None},

@@ -27,6 +27,10 @@ COURSE_DENSE = {"kind": "dense", "units": 20}
 FORMATS = {"train accuracy": "{:.4f}", "validation accuracy": "{:.4f}", "test accuracy": "{:.4f}",
            "s / epoch": "{:.1f}", "ms / step": "{:.1f}"}
 """Number columns of the comparison and how they are written (a dash where a source reports nothing)."""
+SHORT_LABELS = {"parameters": "params", "training images": "images", "epochs": "epochs",
+                "train accuracy": "train acc.", "validation accuracy": "val. acc.", "test accuracy": "test acc.",
+                "s / epoch": "s/epoch", "ms / step": "ms/step"}
+"""Headers of the comparison's number columns, short enough to fit beside the model names (full name on hover)."""
 
 
 def architecture_picker() -> tuple[str, dict]:
@@ -198,13 +202,13 @@ def comparison(runs: list, fashion: dict) -> None:
     for column, pattern in FORMATS.items():  # "—" where a source reports nothing (not "None")
         shown[column] = [("—" if value is None or pd.isna(value) else pattern.format(value))
                          for value in shown[column]]
-    shown["training images"] = ["—" if value is None or pd.isna(value) else f"{int(value):,}"
-                                for value in shown["training images"]]
+    for column in ("parameters", "training images"):
+        shown[column] = ["—" if value is None or pd.isna(value) else f"{int(value):,}" for value in shown[column]]
     shown["epochs"] = ["—" if value is None or pd.isna(value) else str(int(value)) for value in shown["epochs"]]
     st.container(key="train_comparison").dataframe(
         shown, hide_index=True,
-        column_config={c: st.column_config.TextColumn(c, alignment="right")
-                       for c in (*FORMATS, "training images", "epochs")})
+        column_config={column: st.column_config.TextColumn(label, alignment="right", width="small", help=column)
+                       for column, label in SHORT_LABELS.items()})
     ratio = training.cnn_to_dense_step_ratio(table)
     if ratio is not None:
         st.info(f"Here one training step of your CNN took {ratio:.1f}x as long as your dense network's. "

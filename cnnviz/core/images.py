@@ -1,4 +1,4 @@
-"""Images as matrices: the course's matrices, built-in images, safe uploads.
+"""Images as matrices: the course's matrices, built-in images, editing and saving them.
 
 Everything here works on numpy arrays: a grayscale image is an (H, W) uint8
 matrix with 0 black and 255 white; a colour image is (H, W, 3) uint8 RGB.
@@ -7,8 +7,6 @@ matrix with 0 black and 255 white; a colour image is (H, W, 3) uint8 RGB.
 from __future__ import annotations
 
 import io
-import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,16 +47,6 @@ ASTRONAUT_CROP = (slice(100, 164), slice(200, 264))
 
 MAX_MATRIX_SIDE = 64
 """Largest side of the editable grayscale matrix (a grid bigger than this is unreadable)."""
-
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-"""Largest image upload accepted, in bytes."""
-
-MAX_UPLOAD_PIXELS = 4096 * 4096
-"""Largest decoded image accepted, in pixels (guards against decompression bombs)."""
-
-UPLOAD_FORMATS = ("PNG", "JPEG")
-"""Image formats accepted from users; Pillow is told to try only these."""
-
 
 # --------------------------------------------------------------------------
 # Built-in images
@@ -272,96 +260,3 @@ def matplotlib_roundtrip(image: np.ndarray, *, figsize=(4, 4), title: str | None
     fig.savefig(buffer, format="png")
     buffer.seek(0)
     return imread(buffer)
-
-
-# --------------------------------------------------------------------------
-# Uploads
-# --------------------------------------------------------------------------
-
-
-class ImageDecodeError(ValueError):
-    """An upload is not an image we accept; the message says why, in words."""
-
-
-@dataclass
-class DecodedImage:
-    """A decoded upload: uint8 grayscale (H, W) or RGB (H, W, 3), plus what was converted."""
-
-    array: np.ndarray
-    notes: list[str] = field(default_factory=list)
-
-
-def decode_image(
-    data: bytes,
-    *,
-    max_bytes: int = MAX_UPLOAD_BYTES,
-    max_pixels: int = MAX_UPLOAD_PIXELS,
-) -> DecodedImage:
-    """Decode an uploaded PNG or JPEG safely into a uint8 array.
-
-    Checks the size in bytes, the format (from the content, not the file
-    name), and the pixel count before decoding (decompression bombs).
-    Converts 16-bit, palette, RGBA, CMYK and animated images to 8-bit
-    grayscale or RGB and says what was done. Raises ImageDecodeError.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not data:
-        raise ImageDecodeError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ImageDecodeError(
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB."
-        )
-    notes: list[str] = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS))
-            width, height = img.size
-            if width * height > max_pixels:
-                raise ImageDecodeError(
-                    f"The image is {width}x{height} pixels; the limit is "
-                    f"{max_pixels:,} pixels (about {int(max_pixels ** 0.5)}x{int(max_pixels ** 0.5)})."
-                )
-            if getattr(img, "n_frames", 1) > 1:
-                notes.append(f"Animated image with {img.n_frames} frames: using the first frame.")
-                img.seek(0)
-            img.load()
-    except ImageDecodeError:
-        raise
-    except UnidentifiedImageError as exc:
-        raise ImageDecodeError(
-            "This file is not a PNG or JPEG image (its content was not recognised)."
-        ) from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError("The image is too large to decode safely (decompression bomb).") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageDecodeError(f"The image could not be decoded; it may be truncated or damaged ({exc}).") from exc
-
-    img = ImageOps.exif_transpose(img)
-    mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or values.max() > 255 else 255.0
-        array = np.clip(np.rint(values / top * 255.0), 0, 255).astype(np.uint8)
-        notes.append(f"{mode} image (more than 8 bits per pixel): scaled to 0..255.")
-        return DecodedImage(array, notes)
-    if mode == "1":
-        notes.append("Black-and-white (1-bit) image: converted to 0/255 grayscale.")
-        img = img.convert("L")
-    elif mode == "P":
-        has_alpha = "transparency" in img.info
-        img = img.convert("RGBA" if has_alpha else "RGB")
-        notes.append("Palette image: converted to RGB colours.")
-    elif mode == "CMYK":
-        img = img.convert("RGB")
-        notes.append("CMYK image: converted to RGB.")
-    elif mode not in ("L", "LA", "RGB", "RGBA"):
-        img = img.convert("RGB")
-        notes.append(f"{mode} image: converted to RGB.")
-    if img.mode in ("LA", "RGBA"):
-        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        flattened = Image.alpha_composite(background, img.convert("RGBA"))
-        img = flattened.convert("L" if img.mode == "LA" else "RGB")
-        notes.append("Transparency removed: transparent areas are shown as white.")
-    return DecodedImage(np.asarray(img, dtype=np.uint8), notes)

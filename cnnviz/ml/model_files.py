@@ -1,74 +1,66 @@
 """Checked loading of model files that users upload (``.keras`` and legacy ``.h5``).
 
-A Keras model file is a program as much as it is data: Keras and TensorFlow
-both say so. Every upload goes through the same gate, cheapest check first,
-and nothing is deserialised before the file has passed the checks that do
-not need Keras:
+A Keras model file is a program as much as it is data: Keras and TensorFlow both say
+so, and safe mode bounds neither memory nor the Keras functions a config may name. So
+the server never parses an upload, and never hands one to Keras:
 
-1. size: at most ``MAX_FILE_BYTES``;
-2. really a Keras file: a ``.keras`` zip with ``config.json`` (members'
-   *uncompressed* sizes added up before anything is read: zip bombs), or an
-   HDF5 file with a ``model_config`` attribute (declared dataset sizes added
-   up: HDF5 "shape bombs");
-3. the architecture, read from that JSON: no Python code (``Lambda`` layers,
-   ``__lambda__`` functions), only layer types from
-   ``cnnviz.models.ALLOWED_LAYER_TYPES``, at least one Conv2D, and an upper
-   bound on the parameters so a config cannot ask for gigabytes;
-4. loading with ``keras.saving.load_model(..., safe_mode=True)`` from a private
-   temporary file that is deleted afterwards (safe mode is never turned off);
-5. the loaded model: the same layer check, input compatible with 28x28
-   grayscale images, 10 outputs (one per Fashion-MNIST class).
+1. here, in the server: the size (at most ``MAX_FILE_BYTES``) and the format from the
+   content (a zip for ``.keras``, HDF5 for ``.h5``; the name has to agree);
+2. in a fresh sandboxed child process (:mod:`cnnviz.core.sandbox` runs
+   :mod:`cnnviz.ml.model_check_child`; it never imports TensorFlow or Keras, and has
+   1 GB of address space, a few seconds of processor time and a wall-clock timeout):
+   the archive's members (only ``config.json``, ``metadata.json``, ``model.weights.h5``;
+   sizes added up before anything is decompressed), the HDF5 file's every link and
+   dataset before any array is read (declared sizes bounded, float data stored in the
+   file itself), the whole architecture field by field against an allowlist
+   (:mod:`cnnviz.ml.model_schema`: layer types, their settings and value types,
+   activations by name, exactly one 28x28x1 input, 10 outputs, the exact parameter
+   count against ``MAX_PARAMETERS``), then the weights, shapes checked against it;
+3. back here: the child's plain answer (a spec as JSON, the weights as ``.npz`` read
+   with ``allow_pickle=False``, every array's header checked before it is read) is
+   checked again, and the model is rebuilt by :func:`build_model` from the spec's
+   fields alone, with Keras' layer constructors: nothing in the file is deserialised
+   (Keras' safe mode is never turned off anywhere in cnnviz);
+4. the rebuilt model: the same checks as a model trained on the Train page
+   (:func:`check_model`).
 
-Any failure raises ``ModelFileError`` whose message says, in words, what is
-wrong; the caller keeps whatever model it had before.
+Any failure raises ``ModelFileError`` whose message starts with the reason, in words;
+the caller keeps whatever model it had before.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import tempfile
+import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from cnnviz.core.architecture import ALLOWED_LAYER_TYPES
-from cnnviz.core.checks import size_pair
 from cnnviz.core.data import IMAGE_SHAPE
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest accepted upload (the course's CNN is about 0.3 MB; the server refuses more than 10 MB too)."""
-
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
-"""Largest total uncompressed size of a ``.keras`` archive's members, or of an HDF5 file's datasets."""
-
-MAX_CONFIG_BYTES = 1024 * 1024
-"""Largest ``config.json`` (a model's architecture is a few kilobytes)."""
-
-MAX_ARCHIVE_MEMBERS = 16
-"""A ``.keras`` file holds three members (config, metadata, weights)."""
-
-MAX_PARAMETERS = 20_000_000
-"""Upper bound on the parameters the architecture may ask for (80 MB of float32)."""
-
-NUM_CLASSES = 10
+from cnnviz.core import sandbox
+from cnnviz.ml.model_schema import (  # noqa: F401 - re-exported: the limits live with the checks
+    MAX_ARCHIVE_MEMBERS,
+    MAX_CONFIG_BYTES,
+    MAX_FILE_BYTES,
+    MAX_PARAMETERS,
+    MAX_UNCOMPRESSED_BYTES,
+    NUM_CLASSES,
+    ModelFileError,
+    detail,
+    parse_json,
+)
+from cnnviz.ml.model_spec import check_spec, input_message, model_spec
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+CHILD_MODULE = "cnnviz.ml.model_check_child"
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_CONTAINER_CLASSES = frozenset({"Sequential", "Functional", "Model"})
-_LAMBDA_MARKERS = frozenset({"Lambda", "__lambda__", "TFOpLambda", "SlicingOpLambda"})
+_MAX_MESSAGE = 1000
 
 
-class ModelFileError(ValueError):
-    """A model file was refused; the message says why in words a student understands."""
-
-
-# --- Step 1 and 2: size and format ------------------------------------------
+# --- In the server: size and format ---------------------------------------------------
 
 
 def sniff_format(data: bytes, filename: str = "") -> str:
@@ -79,7 +71,8 @@ def sniff_format(data: bytes, filename: str = "") -> str:
     suffix = Path(filename).suffix.lower()
     if filename and suffix not in MODEL_SUFFIXES:
         raise ModelFileError(
-            f"{filename!r} is not a Keras model file: the name must end in .keras or .h5."
+            f"This is not a Keras model file: the name must end in .keras or .h5 "
+            f"({detail(filename)})."
         )
     if data.startswith(_ZIP_MAGIC):
         kind = "keras"
@@ -93,8 +86,8 @@ def sniff_format(data: bytes, filename: str = "") -> str:
     if filename and (kind == "keras") != (suffix == ".keras"):
         expected = ".keras (a zip archive)" if kind == "keras" else ".h5 (an HDF5 file)"
         raise ModelFileError(
-            f"{filename!r}: its content is a {expected}, but its name says otherwise. "
-            "Rename it to match, or upload the file Keras saved."
+            f"The file's name and content disagree: its content is a {expected}, but its name "
+            f"({detail(filename)}) says otherwise. Rename it to match, or upload the file Keras saved."
         )
     return kind
 
@@ -109,236 +102,177 @@ def _check_size(data: bytes) -> None:
         )
 
 
-def keras_archive_config(data: bytes) -> dict:
-    """The architecture (``config.json``) of a ``.keras`` archive, after the zip-bomb checks.
-
-    The uncompressed sizes the archive declares are added up before any
-    member is decompressed, and each read is capped at its declared size.
-    """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"This .keras file is not a valid zip archive ({exc}).") from exc
-    with archive:
-        members = archive.infolist()
-        if len(members) > MAX_ARCHIVE_MEMBERS:
-            raise ModelFileError(
-                f"The archive holds {len(members)} files; a .keras model holds 3 "
-                f"(the limit is {MAX_ARCHIVE_MEMBERS})."
-            )
-        total = sum(m.file_size for m in members)
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise ModelFileError(
-                f"The archive would unpack to {total / 2**20:.0f} MB; the limit is "
-                f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB (a zip bomb, or far too large a model)."
-            )
-        names = {m.filename: m for m in members}
-        if "config.json" not in names:
-            raise ModelFileError(
-                "This zip archive is not a Keras model: it has no config.json. Save the model "
-                "with model.save('name.keras')."
-            )
-        info = names["config.json"]
-        if info.file_size > MAX_CONFIG_BYTES:
-            raise ModelFileError(f"config.json is {info.file_size:,} bytes; far too large for a model.")
-        try:
-            with archive.open(info) as f:
-                raw = f.read(MAX_CONFIG_BYTES + 1)
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-            raise ModelFileError(f"config.json could not be read from the archive ({exc}).") from exc
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ModelFileError("config.json is larger than the archive says: refused.")
-    return _parse_config(raw, "config.json")
-
-
-def h5_config(data: bytes) -> dict:
-    """The architecture (the ``model_config`` attribute) of a legacy ``.h5`` model file.
-
-    Also adds up the sizes every dataset declares (HDF5 "shape bombs" declare
-    huge arrays and store next to nothing) before Keras reads any of them.
-    """
-    import h5py
-
-    try:
-        f = h5py.File(io.BytesIO(data), mode="r")
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(f"This .h5 file could not be opened as HDF5 ({exc}).") from exc
-    with f:
-        raw = f.attrs.get("model_config")
-        if raw is None:
-            raise ModelFileError(
-                "This HDF5 file holds no model architecture (no 'model_config'): it may hold "
-                "only weights. Save the whole model with model.save('name.keras')."
-            )
-        declared = 0
-
-        def add(name: str, obj) -> None:
-            nonlocal declared
-            if isinstance(obj, h5py.Dataset):
-                declared += int(np.prod(obj.shape, dtype=np.float64)) * obj.dtype.itemsize
-
-        f.visititems(add)
-        if declared > MAX_UNCOMPRESSED_BYTES:
-            raise ModelFileError(
-                f"The file declares {declared / 2**20:.0f} MB of weights; the limit is "
-                f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB (a shape bomb, or far too large a model)."
-            )
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ModelFileError("The model_config attribute is far too large for a model.")
-    return _parse_config(raw, "model_config")
-
-
-def _parse_config(raw: bytes | str, where: str) -> dict:
-    try:
-        config = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"The model's {where} is not valid JSON ({exc}).") from exc
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ModelFileError(f"The model's {where} does not describe a Keras model.")
-    return config
-
-
-# --- Step 3: the architecture, before deserialising --------------------------
-
-
-def _walk(node) -> Iterator[dict]:
-    """Every dict nested anywhere in a JSON value."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
-def _layer_entries(config: dict) -> list[dict]:
-    if config.get("class_name") not in _CONTAINER_CLASSES:
-        raise ModelFileError(
-            f"The file holds a {config.get('class_name')!r}, not a Sequential or functional model."
-        )
-    layers = (config.get("config") or {}).get("layers")
-    if not isinstance(layers, list):
-        raise ModelFileError("The model's architecture lists no layers.")
-    return [entry for entry in layers if isinstance(entry, dict)]
-
-
 def check_config(config: dict) -> list[str]:
-    """Check a model's architecture JSON; return its layer types in order.
+    """Check a parsed architecture (``config.json``) without Keras; return its layer types in order.
 
-    Refuses Python code anywhere (Lambda layers, serialised lambdas), layer
-    types outside the allowlist (nested models included), custom classes from
-    outside Keras, models without a Conv2D, and architectures whose parameter
-    bound exceeds ``MAX_PARAMETERS``.
+    The same allowlist the sandboxed child applies (:func:`cnnviz.ml.model_schema.model_spec`).
     """
-    for node in _walk(config):
-        if node.get("class_name") in _LAMBDA_MARKERS:
-            raise ModelFileError(
-                "This model contains Python code (a Lambda layer or function). Such code could "
-                "do anything on the server, so Keras' safe mode refuses it and so does this app."
-            )
-    entries = _layer_entries(config)
-    kinds = [str(entry.get("class_name")) for entry in entries]
-    unexpected = sorted(set(kinds) - ALLOWED_LAYER_TYPES)
-    if unexpected:
-        raise ModelFileError(
-            f"This model contains layer types this page does not accept: {', '.join(unexpected)}. "
-            f"Accepted: {', '.join(sorted(ALLOWED_LAYER_TYPES))}."
-        )
-    for entry in entries:
-        module = entry.get("module")
-        if module is not None and not str(module).startswith("keras"):
-            raise ModelFileError(
-                f"Layer {entry.get('config', {}).get('name')!r} comes from {module!r}, not from "
-                "Keras: custom layer classes are not accepted."
-            )
-    declared = _declared_input_shape(entries)
-    if declared is not None and declared not in (IMAGE_SHAPE, IMAGE_SHAPE[:2]) and not _fits(declared):
-        raise ModelFileError(_input_message(declared))
-    if "Conv2D" not in kinds:
-        raise ModelFileError(
-            "This model has no Conv2D layer, so there are no activation maps to show. "
-            "Upload a convolutional network (the Train page's CNN, for example)."
-        )
-    bound = parameter_bound(entries, sequential=config.get("class_name") == "Sequential")
-    if bound > MAX_PARAMETERS:
-        raise ModelFileError(
-            f"This architecture could need up to {bound:,.0f} parameters; the limit is "
-            f"{MAX_PARAMETERS:,}. Use fewer filters or smaller dense layers."
-        )
-    return kinds
+    return [layer["type"] for layer in model_spec(config)["layers"]]
 
 
-def _declared_input_shape(entries: list[dict]) -> tuple | None:
-    """The first input shape the architecture declares (Keras 3 ``batch_shape`` or
-    legacy ``batch_input_shape``), without the batch axis."""
-    for entry in entries:
-        cfg = entry.get("config") or {}
-        shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
-        if isinstance(shape, list) and len(shape) >= 2:
-            return tuple(None if s is None else int(s) for s in shape[1:])
-    return None
+# --- The sandbox's answer ---------------------------------------------------------------
 
 
-def _input_message(shape: tuple) -> str:
-    return (
-        f"This model expects inputs of shape {shape}; this page feeds 28x28 grayscale "
-        f"images, shape {IMAGE_SHAPE}. Train it on Fashion-MNIST images (28x28, 1 channel)."
-    )
+def _plain(text: str) -> str:
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "?", text).strip()
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
-def _config_pair(value, default: int) -> tuple[int, int]:
-    """A size from an untrusted layer config; ``default`` when it is not a valid size."""
+def _crash_message(outcome: sandbox.Outcome) -> str:
+    if outcome.timed_out:
+        return (f"Checking this file took longer than {sandbox.WALL_SECONDS:.0f} seconds, so it was "
+                "stopped; a Keras model file is checked in well under one.")
+    code = outcome.returncode
+    if code is not None and code < 0:
+        import signal
+
+        if -code == signal.SIGXCPU:
+            return ("Checking this file used more processor time than an upload may use "
+                    f"({sandbox.CPU_SECONDS} s), so it was stopped.")
+        return ("Checking this file needed more memory or time than an upload may use, so the "
+                f"checking process was stopped (signal {-code}).")
+    return ("This file could not be checked: the checking process stopped without an answer "
+            f"(exit status {code}).")
+
+
+def _child_result(outcome: sandbox.Outcome) -> dict:
+    path = outcome.output / "result.json"
+    if outcome.timed_out or not path.is_file():
+        raise ModelFileError(_crash_message(outcome))
+    if path.stat().st_size > 4 * MAX_CONFIG_BYTES:
+        raise ModelFileError("The checking process gave too long an answer; the file was refused.")
+    result = parse_json(path.read_bytes(), "check result", limit=4 * MAX_CONFIG_BYTES)
+    if not isinstance(result, dict) or type(result.get("ok")) is not bool:
+        raise ModelFileError("The checking process gave a malformed answer; the file was refused.")
+    if not result["ok"]:
+        message = result.get("message")
+        raise ModelFileError(_plain(message) if isinstance(message, str) and message.strip()
+                             else "The file was refused.")
+    return result
+
+
+def read_weights(path: Path, expected: list[list[list[int]]]) -> list[list[np.ndarray]]:
+    """The ``.npz`` of weights the child wrote: exactly the arrays ``expected`` (shapes per layer),
+    every header checked before its array is read, float32, no pickles."""
+    names = {f"{i}_{j}": tuple(shape) for i, layer in enumerate(expected) for j, shape in enumerate(layer)}
+    if not names:
+        return [[] for _ in expected]
+    if not path.is_file() or path.stat().st_size > sandbox.FILE_BYTES:
+        raise ModelFileError("The checking process handed back no usable weights.")
+    bad = ModelFileError("The checking process handed back weights that do not match the "
+                         "architecture; the file was refused.")
     try:
-        return size_pair(value, "size")
-    except ValueError:
-        return default, default
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            if set(members) != {f"{name}.npy" for name in names}:
+                raise bad
+            for name, shape in names.items():
+                info = members[f"{name}.npy"]
+                if info.file_size > 4 * int(np.prod(shape, dtype=np.int64)) + 4096:
+                    raise bad
+                with archive.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        header = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        header = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise bad
+                if tuple(header[0]) != shape or header[1] or header[2] != np.dtype("<f4"):
+                    raise bad
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: np.asarray(npz[name]) for name in names}
+    except ModelFileError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise bad from exc
+    return [[arrays[f"{i}_{j}"] for j in range(len(layer))] for i, layer in enumerate(expected)]
 
 
-def parameter_bound(entries: list[dict], *, sequential: bool) -> float:
-    """An upper bound on the parameters the layers ask for, from their configs alone.
-
-    Tracks (positions, channels) of the tensor flowing through: convolutions
-    and pooling never add positions; Flatten turns positions into channels.
-    For a Sequential model the layers form one chain; for a functional model
-    the largest values seen so far are used, an upper bound for any branch.
-    """
-    positions, channels = float(np.prod(IMAGE_SHAPE[:2])), float(IMAGE_SHAPE[2])
-    most_positions, most_channels = positions, channels
-    total = 0.0
-    for entry in entries:
-        kind, cfg = entry.get("class_name"), entry.get("config") or {}
-        if not sequential:
-            positions, channels = most_positions, most_channels
-        if kind == "Conv2D":
-            kh, kw = _config_pair(cfg.get("kernel_size"), 3)
-            filters = float(cfg.get("filters") or 1)
-            total += kh * kw * channels * filters + filters
-            channels = filters
-        elif kind in ("MaxPooling2D", "AveragePooling2D"):
-            ph, pw = _config_pair(cfg.get("pool_size"), 2)
-            sh, sw = _config_pair(cfg.get("strides") or (ph, pw), 2)
-            positions = max(1.0, positions / max(1, sh * sw))
-        elif kind == "Flatten":
-            positions, channels = 1.0, positions * channels
-        elif kind == "Dense":
-            units = float(cfg.get("units") or 1)
-            total += channels * units + units
-            channels = units
-        elif kind == "BatchNormalization":
-            total += 4 * channels
-        elif kind == "Reshape":
-            target = cfg.get("target_shape") or []
-            size = positions * channels
-            last = float(target[-1]) if target and target[-1] not in (None, -1) else size
-            positions, channels = max(1.0, size / max(last, 1.0)), last
-        most_positions, most_channels = max(most_positions, positions), max(most_channels, channels)
-    return total
+def check_in_sandbox(data: bytes, kind: str) -> tuple[dict, list[list[np.ndarray]]]:
+    """(checked spec, weights) of an upload, read by the sandboxed child; ModelFileError otherwise."""
+    suffix = ".keras" if kind == "keras" else ".h5"
+    try:
+        with sandbox.run(CHILD_MODULE, data, name="model" + suffix) as outcome:
+            result = _child_result(outcome)
+            spec = result.get("spec")
+            implied = check_spec(spec)  # the child read hostile bytes: its answer is checked again
+            weights = read_weights(outcome.output / "weights.npz", implied["weights"])
+    except sandbox.SandboxBusy:
+        raise ModelFileError("The server is checking other students' uploads right now; try "
+                             "again in a minute.") from None
+    except OSError as exc:
+        raise ModelFileError(f"The file could not be checked: the server could not start the "
+                             f"checking process ({type(exc).__name__}).") from exc
+    return spec, weights
 
 
-# --- Step 4 and 5: loading and checking the model ------------------------------
+# --- Rebuilding the model from the checked spec ------------------------------------------
+
+
+def _make_layer(layer: dict):
+    import keras
+
+    L, kind, name = keras.layers, layer["type"], layer["name"]
+    if kind == "Conv2D":
+        return L.Conv2D(layer["filters"], tuple(layer["kernel_size"]), strides=tuple(layer["strides"]),
+                        padding=layer["padding"], dilation_rate=tuple(layer["dilation_rate"]),
+                        activation=layer["activation"], use_bias=layer["use_bias"], name=name)
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        strides = None if layer["strides"] is None else tuple(layer["strides"])
+        return getattr(L, kind)(tuple(layer["pool_size"]), strides=strides,
+                                padding=layer["padding"], name=name)
+    if kind == "Flatten":
+        return L.Flatten(name=name)
+    if kind == "Dense":
+        return L.Dense(layer["units"], activation=layer["activation"], use_bias=layer["use_bias"],
+                       name=name)
+    if kind == "Dropout":
+        return L.Dropout(layer["rate"], name=name)
+    if kind == "Rescaling":
+        return L.Rescaling(layer["scale"], offset=layer["offset"], name=name)
+    if kind == "Reshape":
+        return L.Reshape(tuple(layer["target_shape"]), name=name)
+    if kind == "Activation":
+        return L.Activation(layer["activation"], name=name)
+    if kind == "BatchNormalization":
+        return L.BatchNormalization(axis=-1, momentum=layer["momentum"], epsilon=layer["epsilon"],
+                                    center=layer["center"], scale=layer["scale"], name=name)
+    raise ModelFileError(f"This model contains layer types this page does not accept: {detail(kind)}.")
+
+
+def build_model(spec: dict, weights: list[list[np.ndarray]] | None = None):
+    """A Keras model rebuilt from a checked spec, layer by layer with Keras' constructors, and
+    its weights set (shapes checked against the built layers). Nothing is deserialised."""
+    import keras
+
+    implied = check_spec(spec)
+    shape = IMAGE_SHAPE if len(implied["input_shape"]) == 3 else IMAGE_SHAPE[:2]
+    inputs = keras.Input(shape=shape, name=spec["input"]["name"])
+    layers = [_make_layer(layer) for layer in spec["layers"]]
+    if spec["kind"] == "sequential":
+        model = keras.Sequential([inputs, *layers], name=spec["name"])
+    else:
+        x = inputs
+        for layer in layers:
+            x = layer(x)
+        model = keras.Model(inputs, x, name=spec["name"])
+    if weights is not None:
+        if len(weights) != len(layers):
+            raise ModelFileError("The weights do not match the architecture (a layer is missing).")
+        for layer, arrays in zip(layers, weights):
+            built = [tuple(w.shape) for w in layer.weights]
+            if built != [tuple(a.shape) for a in arrays]:
+                raise ModelFileError(
+                    f"The weights of layer {detail(layer.name)} have shapes "
+                    f"{[tuple(a.shape) for a in arrays]}; the layer needs {built}."
+                )
+            if arrays:
+                layer.set_weights(arrays)
+    return model
+
+
+# --- The rebuilt model --------------------------------------------------------------------
 
 
 def check_model(model):
@@ -356,7 +290,7 @@ def check_model(model):
         raise ModelFileError("This model has no Conv2D layer, so there are no activation maps to show.")
     shape = model_input_shape(model)
     if shape is not None and shape not in (IMAGE_SHAPE, IMAGE_SHAPE[:2]) and not _fits(shape):
-        raise ModelFileError(_input_message(shape))
+        raise ModelFileError(input_message(shape))
 
     try:
         explorer = ActivationModel(model)
@@ -380,36 +314,31 @@ def _fits(shape: tuple) -> bool:
 
 def open_model_bytes(data: bytes, filename: str = "model.keras"):
     """Check and load an uploaded model file; return its ActivationModel (the Keras model
-    is its ``.model``) or raise ModelFileError.
+    is its ``.model``) or raise ModelFileError (the reason first, in words).
 
-    The bytes are written to a private temporary folder (only this process's
-    user can read it) that is deleted as soon as Keras has read the file.
+    The file is read only by the sandboxed child; the server rebuilds the model from
+    the child's checked answer (see the module's docstring).
     """
     _check_size(data)
     kind = sniff_format(data, filename)
-    config = keras_archive_config(data) if kind == "keras" else h5_config(data)
-    check_config(config)
-
-    import keras
-
-    suffix = ".keras" if kind == "keras" else ".h5"
-    with tempfile.TemporaryDirectory(prefix="cnnviz-upload-") as folder:
-        path = os.path.join(folder, "model" + suffix)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "refused"
-            text = str(exc)
-            if "lambda" in text.lower() or "safe_mode" in text:
-                raise ModelFileError(
-                    "This model contains Python code (a lambda), which Keras' safe mode refuses."
-                ) from exc
-            raise ModelFileError(
-                f"Keras could not load this model ({type(exc).__name__}: {text[:300]})."
-            ) from exc
-    return check_model(model)
+    spec, weights = check_in_sandbox(data, kind)
+    try:
+        model = build_model(spec, weights)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "refused"
+        raise ModelFileError(
+            "This model could not be rebuilt from its checked architecture "
+            f"({type(exc).__name__}: {detail(str(exc).splitlines()[0] if str(exc) else '', 160)})."
+        ) from exc
+    try:
+        return check_model(model)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ModelFileError(
+            f"This model cannot be explored here ({type(exc).__name__}: {detail(str(exc), 160)})."
+        ) from exc
 
 
 def open_model_file(path: str | os.PathLike):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnnviz.core import image_upload as uploads
 from cnnviz.core import images
 from cnnviz.ui import resources, state
 
@@ -13,27 +14,42 @@ MY_MATRIX = "My matrix from the Pixels page"
 UPLOAD = "Upload an image…"
 
 
-def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> images.DecodedImage | None:
-    """A checked image upload. Bad files get a message; the last good upload stays in use."""
-    last_key = f"{key}__last_good"
+def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> uploads.DecodedImage | None:
+    """A checked image upload. Bad files get a message; the last good upload stays in use.
+
+    Each uploaded file is decoded once (in a sandboxed child process, see
+    :func:`cnnviz.core.images.decode_image`): the result, or the reason it was
+    refused, is kept under the upload's ``file_id``, so reruns while the file
+    sits in the uploader cost nothing and a hostile file is not decoded again.
+    """
+    last_key, seen_key = f"{key}__last_good", f"{key}__decoded"
+    uploads.prepare_decoding()  # a decoder process waits ready, so the first upload is quick too
     upload = st.file_uploader(
         label,
         type=["png", "jpg", "jpeg"],
         key=key,
         help=(
-            f"PNG or JPEG, at most {images.MAX_UPLOAD_BYTES // 2**20} MB and "
-            f"{images.MAX_UPLOAD_PIXELS:,} pixels. Colour, 16-bit, palette and transparent images are converted."
+            f"PNG or JPEG, at most {uploads.MAX_UPLOAD_BYTES // 2**20} MB and "
+            f"{uploads.MAX_UPLOAD_PIXELS:,} pixels. Colour, 16-bit, palette and transparent images are converted."
         ),
     )
     if upload is not None:
-        try:
-            decoded = images.decode_image(upload.getvalue())
-        except images.ImageDecodeError as exc:
-            st.error(f"{upload.name}: {exc}", icon=":material/block:")
+        seen = st.session_state.get(seen_key)
+        if seen is None or seen[0] != upload.file_id:
+            try:
+                seen = (upload.file_id, uploads.decode_image(upload.getvalue()), None)
+            except uploads.ImageDecodeError as exc:
+                seen = (upload.file_id, None, str(exc))
+            st.session_state[seen_key] = seen
+            if seen[1] is not None:
+                st.session_state[last_key] = seen[1]
+        _, decoded, problem = seen
+        if problem is not None:
+            name = " ".join(str(upload.name).replace("`", "'").split())[:80]  # the student's own text
+            st.error(f"`{name}`: {problem}", icon=":material/block:")
             if st.session_state.get(last_key) is not None:
                 st.caption("Still showing the last image that worked.")
         else:
-            st.session_state[last_key] = decoded
             for note in decoded.notes:
                 st.info(note, icon=":material/info:")
     return st.session_state.get(last_key)

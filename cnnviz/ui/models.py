@@ -85,11 +85,17 @@ def model_upload(key: str):
     """A checked model upload kept in this session; bad files get a message and the last
     good model stays. Returns an ActivationModel or None. Each file is checked once."""
     good_key, seen_key, error_key = f"{key}__last_good", f"{key}__seen", f"{key}__error"
+
+    def _as_text(message: str) -> str:
+        """A refusal (it quotes the file's own names) shown as plain text, not Markdown."""
+        return "".join("\\" + c if c in "\\`*_[]$~<>|#" else c for c in message)
+
     upload = st.file_uploader(
         "Upload a trained model (.keras or .h5)", type=["keras", "h5"], key=key,
         help=(f"At most {model_files.MAX_FILE_BYTES // 2**20} MB. A CNN for 28x28 grayscale "
               "images with 10 outputs, made of ordinary layers (no Lambda or custom code). "
-              "Keras' safe mode is always on."),
+              "The file is checked in a separate, limited process and the model is rebuilt "
+              "from its checked layers: nothing in it is run."),
     )
     if upload is not None and st.session_state.get(seen_key) != upload.file_id:
         st.session_state[seen_key] = upload.file_id
@@ -97,13 +103,17 @@ def model_upload(key: str):
         try:
             explorer = model_files.open_model_bytes(upload.getvalue(), upload.name)
         except model_files.ModelFileError as exc:
-            st.session_state[error_key] = f"{upload.name}: {exc}"
+            st.session_state[error_key] = _as_text(f"{exc} (file: {upload.name})")
+        except Exception as exc:  # noqa: BLE001 - never a traceback on the page: a sentence
+            st.session_state[error_key] = _as_text(
+                f"This file could not be checked ({type(exc).__name__}); the last model stays. "
+                f"(file: {upload.name})")
         else:
             st.session_state[good_key] = (upload.name, explorer)
     if upload is not None and st.session_state.get(error_key):
         st.error(st.session_state[error_key], icon=":material/block:")
         if st.session_state.get(good_key):
-            st.caption(f"Still using the last model that worked: {st.session_state[good_key][0]}.")
+            st.caption(_as_text(f"Still using the last model that worked: {st.session_state[good_key][0]}."))
     last = st.session_state.get(good_key)
     return None if last is None else last[1]
 

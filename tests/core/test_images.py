@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core import images
+from cnnviz.core import image_upload, images
 
 
 def _png(array, mode=None, **save):
@@ -188,11 +188,11 @@ def test_csv_and_npy():
 
 
 def test_decode_png_and_jpeg():
-    decoded = images.decode_image(images.png_bytes(images.RGB_GRID))
+    decoded = image_upload.decode_image(images.png_bytes(images.RGB_GRID))
     np.testing.assert_array_equal(decoded.array, images.RGB_GRID)
     assert decoded.notes == []
     jpeg = _png(np.full((8, 8, 3), 100, np.uint8), format="JPEG")
-    assert images.decode_image(jpeg).array.shape == (8, 8, 3)
+    assert image_upload.decode_image(jpeg).array.shape == (8, 8, 3)
 
 
 @pytest.mark.parametrize(
@@ -204,42 +204,42 @@ def test_decode_png_and_jpeg():
     ],
 )
 def test_decode_refuses_non_images(data, words):
-    with pytest.raises(images.ImageDecodeError, match=words):
-        images.decode_image(data)
+    with pytest.raises(image_upload.ImageDecodeError, match=words):
+        image_upload.decode_image(data)
 
 
 def test_decode_refuses_gif_even_when_valid():
     """Only PNG and JPEG are accepted, whatever Pillow could read."""
     buffer = io.BytesIO()
     Image.new("L", (4, 4)).save(buffer, format="GIF")
-    with pytest.raises(images.ImageDecodeError, match="not a PNG or JPEG"):
-        images.decode_image(buffer.getvalue())
+    with pytest.raises(image_upload.ImageDecodeError, match="not a PNG or JPEG"):
+        image_upload.decode_image(buffer.getvalue())
 
 
 def test_decode_refuses_truncated_files():
     data = images.png_bytes(images.random_matrix((64, 64), seed=0))
-    with pytest.raises(images.ImageDecodeError, match="truncated or damaged"):
-        images.decode_image(data[: len(data) // 2])
+    with pytest.raises(image_upload.ImageDecodeError, match="truncated or damaged"):
+        image_upload.decode_image(data[: len(data) // 2])
 
 
 def test_decode_refuses_too_many_bytes():
-    with pytest.raises(images.ImageDecodeError, match="limit"):
-        images.decode_image(b"\x89PNG" + b"\x00" * 100, max_bytes=50)
+    with pytest.raises(image_upload.ImageDecodeError, match="limit"):
+        image_upload.decode_image(b"\x89PNG" + b"\x00" * 100, max_bytes=50)
 
 
 def test_decode_refuses_decompression_bombs_before_decoding():
     """A small file announcing a huge image is refused from its header."""
     bomb = _png(np.zeros((3000, 3000), np.uint8))
     assert len(bomb) < 100_000
-    with pytest.raises(images.ImageDecodeError, match="pixels"):
-        images.decode_image(bomb, max_pixels=1000 * 1000)
+    with pytest.raises(image_upload.ImageDecodeError, match="pixels"):
+        image_upload.decode_image(bomb, max_pixels=1000 * 1000)
 
 
 def test_decode_converts_16_bit():
     deep = (np.arange(16, dtype=np.uint16).reshape(4, 4) * 4369)
     buffer = io.BytesIO()
     Image.fromarray(deep).save(buffer, format="PNG")
-    decoded = images.decode_image(buffer.getvalue())
+    decoded = image_upload.decode_image(buffer.getvalue())
     assert decoded.array.dtype == np.uint8 and decoded.array.max() == 255 and decoded.array[0, 0] == 0
     assert "scaled to 0..255" in decoded.notes[0]
 
@@ -255,14 +255,14 @@ def test_decode_converts_16_bit():
 )
 def test_decode_converts_modes_and_says_so(mode, words, shape):
     data = _png(images.enlarge(images.RGB_GRID, 2), mode=mode)
-    decoded = images.decode_image(data)
+    decoded = image_upload.decode_image(data)
     assert decoded.array.shape == shape and decoded.array.dtype == np.uint8
     assert any(words in note for note in decoded.notes)
 
 
 def test_decode_converts_cmyk_jpeg():
     data = _png(images.enlarge(images.RGB_GRID, 4), mode="CMYK", format="JPEG")
-    decoded = images.decode_image(data)
+    decoded = image_upload.decode_image(data)
     assert decoded.array.shape == (12, 12, 3)
     assert any("CMYK" in note for note in decoded.notes)
 
@@ -271,7 +271,7 @@ def test_decode_uses_first_frame_of_animations():
     frames = [Image.new("L", (4, 4), v) for v in (10, 200)]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:])
-    decoded = images.decode_image(buffer.getvalue())
+    decoded = image_upload.decode_image(buffer.getvalue())
     assert decoded.array.shape == (4, 4) and int(decoded.array[0, 0]) == 10
     assert any("Animated" in note for note in decoded.notes)
 
@@ -279,6 +279,6 @@ def test_decode_uses_first_frame_of_animations():
 def test_transparent_pixels_become_white():
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = [255, 0, 0, 255]
-    decoded = images.decode_image(_png(rgba))
+    decoded = image_upload.decode_image(_png(rgba))
     assert decoded.array[0, 0].tolist() == [255, 0, 0]
     assert decoded.array[1, 1].tolist() == [255, 255, 255]

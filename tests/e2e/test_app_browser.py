@@ -87,6 +87,9 @@ def test_editing_a_cell_changes_the_image(page, app_url):
     assert before[:3] == ["0", "0", "0"] and "200" not in before
     saved = page.locator(".st-key-round_trip_gray img").get_attribute("src")
     _edit_cell(page, "gray_editor", 0, 0, "200")
+    page.wait_for_function(  # Plotly may still be swapping the old drawing for the new one
+        "([key, n]) => { const t = document.querySelectorAll(`.st-key-${key} .heatmap-label`);"
+        " return t.length === n && t[0].textContent === '200'; }", arg=["gray_image", len(before)], timeout=15000)
     after = _heatmap_texts(page, "gray_image")
     assert after[0] == "200" and after[1:] == before[1:]
     assert page.locator(".st-key-round_trip_gray img").get_attribute("src") != saved

@@ -73,10 +73,22 @@ def test_lambda_model_refused(tmp_path, name):
     refused(saved(lambda_model(), tmp_path, name), name, "contains Python code")
 
 
-def test_lambda_refused_even_past_the_config_check(tmp_path, monkeypatch):
-    """With the JSON check bypassed, Keras' safe mode (never turned off) still refuses it."""
-    monkeypatch.setattr(mf, "check_config", lambda config: [])
-    refused(saved(lambda_model(), tmp_path, "l.keras"), "l.keras", "Python code")
+def fake_child(monkeypatch, spec: dict) -> None:
+    """Make the sandboxed child's answer ``spec`` (as if the child had been fooled)."""
+    monkeypatch.setattr(mf, "_child_result", lambda outcome: {"ok": True, "spec": spec})
+
+
+def cnn_spec(cnn_bytes) -> dict:
+    config = json.loads(zipfile.ZipFile(io.BytesIO(cnn_bytes)).read("config.json"))
+    return mf.model_spec(config)
+
+
+def test_lambda_refused_even_past_the_child(cnn_bytes, monkeypatch):
+    """Were the child fooled into passing a Lambda, the server's own check of its answer refuses it."""
+    spec = cnn_spec(cnn_bytes)
+    spec["layers"].insert(0, {"type": "Lambda", "name": "code"})
+    fake_child(monkeypatch, spec)
+    refused(cnn_bytes, "l.keras", "Python code")
 
 
 def test_wrong_input_shape_refused(tmp_path):
@@ -85,14 +97,20 @@ def test_wrong_input_shape_refused(tmp_path):
     refused(saved(model, tmp_path, "rgb.keras"), "rgb.keras", r"expects inputs of shape \(32, 32, 3\)")
 
 
-def test_wrong_input_refused_after_loading(tmp_path):
-    """The loaded model is checked too (here the config check is bypassed)."""
+def test_wrong_input_refused_after_the_child(cnn_bytes, monkeypatch):
+    """The server checks the child's answer again (here the child is made to pass a 32x32x3 input)."""
+    spec = cnn_spec(cnn_bytes)
+    spec["input"]["shape"] = [32, 32, 3]
+    fake_child(monkeypatch, spec)
+    refused(cnn_bytes, "rgb.keras", r"expects inputs of shape \(32, 32, 3\)")
+
+
+def test_wrong_input_refused_by_check_model():
+    """A Keras model in memory (the Train page's) goes through the same input check."""
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
                               keras.layers.Dense(10)])
-    data = saved(model, tmp_path, "rgb.keras")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mf, "_declared_input_shape", lambda entries: None)
-        refused(data, "rgb.keras", r"expects inputs of shape \(32, 32, 3\)")
+    with pytest.raises(mf.ModelFileError, match=r"expects inputs of shape \(32, 32, 3\)"):
+        mf.check_model(model)
 
 
 def test_model_without_conv_refused(tmp_path):
@@ -204,11 +222,14 @@ def test_open_model_file(tmp_path, cnn_bytes):
 
 
 def test_safe_mode_never_disabled():
-    """Every model file is loaded with Keras' safe mode on; nothing in the library turns it off."""
+    """Uploads are never deserialised by Keras (the model is rebuilt from checked fields); the
+    shipped models load in safe mode; nothing in the library turns safe mode off."""
     import re
 
     library = Path(mf.__file__).parent
-    assert "safe_mode=True" in Path(mf.__file__).read_text()
+    uploads = Path(mf.__file__).read_text()
+    assert not re.search(r"load_model\(|from_config\(|deserialize", uploads)
+    assert "safe_mode=True" in (library / "models.py").read_text()
     for module in library.glob("*.py"):
         source = module.read_text()
         assert not re.search(r"safe_mode\s*=\s*False", source), module.name

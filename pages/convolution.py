@@ -10,6 +10,7 @@ from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, resources, state
 from cnnviz.ui.image_inputs import STAIRWELL, UPLOAD, input_image_picker
 from cnnviz.ui.kernel_controls import kernel_controls
+from cnnviz.ui.painted_image import painted_image
 
 ZOOM = 11
 NO_PLOT_BAR = lab.NO_PLOT_BAR
@@ -26,26 +27,32 @@ def current_result(image: np.ndarray):
 
 @st.fragment(key="conv_controls")
 def controls() -> None:
-    """The kernel and options: an edit reruns the results first, then these controls only if they changed."""
-    kernel_controls("conv", show_channels=False, results=("conv_results", "conv_explorer"),
-                       controls="conv_controls")
+    """The kernel and options: an edit reruns the results first; these controls follow, if they
+    changed, once the browser has painted the new result."""
+    lab.ran("conv_controls")
+    kernel_controls("conv", show_channels=False, results=(lab.RESULTS,), controls="conv_controls",
+                    later=lab.after_paint)
 
 
-@st.fragment(key="conv_results")
+@st.fragment(key=lab.RESULTS)
 def results(image_name: str, image: np.ndarray) -> None:
     original_col, result_col = st.columns(2, gap="medium")
     try:
         settings, raw, shown, canvas = current_result(image)
     except ValueError as exc:
         result_col.warning(f"{exc}. Choose another border option or a smaller kernel.", icon=":material/warning:")
+        with result_col:  # nothing to paint: the explorer follows at once
+            lab.shown(painted_image(None, key="conv_result_img", alt="", on_painted=lab.explain_when_painted))
         return
     factor = max(1, 512 // max(image.shape))  # small matrices drawn with big, crisp pixels
     with original_col, st.container(key="conv_original"):
         st.image(resources.png_of(images.enlarge(image, factor)), width="stretch", output_format="PNG",
                  caption=f"Input: {image_name.split(' (')[0]} ({image.shape[0]}x{image.shape[1]})")
     with result_col, st.container(key="conv_result"):
-        st.image(resources.png_of(images.enlarge(canvas, factor)), width="stretch", output_format="PNG",
-                 caption=f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}")
+        caption = f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}"
+        lab.shown(painted_image(resources.png_of(images.enlarge(canvas, factor)), key="conv_result_img",
+                                alt=caption, on_painted=lab.explain_when_painted))
+        st.caption(caption)
     with original_col:
         st.plotly_chart(matrices.kernel_figure(settings.kernel, title="The kernel"), key="conv_kernel_fig",
                         config=NO_PLOT_BAR)
@@ -58,9 +65,10 @@ def results(image_name: str, image: np.ndarray) -> None:
                       "In the course, negative sums become 0 (black) and sums above 255 become 255 (white)."))
 
 
-@st.fragment(key="conv_explorer")
+@st.fragment(key=lab.EXPLORER)
 def explorer(image_name: str, image: np.ndarray) -> None:
-    """Behind one output pixel: reruns after the results on every edit, and alone on a pick."""
+    """Behind one output pixel: follows the results once they are painted, and reruns alone on a pick."""
+    lab.explaining()
     try:
         settings, raw, shown, canvas = current_result(image)
     except ValueError:
@@ -86,6 +94,11 @@ def explorer(image_name: str, image: np.ndarray) -> None:
     lab.write_link(settings, st.session_state.get(lab.IMAGE_KEY, STAIRWELL), state.gray_matrix())
 
 
+@st.fragment(key=lab.IDLE)
+def idle() -> None:
+    """Nothing to show: what a paint report reruns when the explorer is already current."""
+
+
 lab.read_link()
 for problem in st.session_state.get(lab.LINK_PROBLEMS_KEY, []):
     st.warning(f"From the link: {problem}", icon=":material/link_off:")
@@ -108,6 +121,7 @@ with results_col:
     results(picked_name, picked)
 st.header("Behind one output pixel", divider="gray")
 explorer(picked_name, picked)
+idle()
 if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
     lab.slide_dialog(state.gray_matrix(), state.convolution_settings())
 st.caption(":material/link: **Share this view:** copy the address from your browser's address bar. "

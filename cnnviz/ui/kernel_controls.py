@@ -7,6 +7,8 @@ fragments that show something new.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -88,17 +90,22 @@ def _on_option(widget_key: str, field_name: str) -> str:
     return _OPTIONS_CHANGED
 
 
-def _then_rerun(callback, results: tuple, controls: str | None, *args) -> None:
+def _then_rerun(callback, results: tuple, controls: str | None, later, *args) -> None:
     """Run a kernel-control callback, then rerun only the keyed fragments that must show something new.
 
     Results first (they are what the student is waiting for), then the controls
-    themselves when they must show a new grid, preset or message. Without keys,
-    Streamlit's default rerun applies (the enclosing fragment, or the page).
+    themselves when they must show a new grid, preset or message: with ``later``, a
+    new result's controls are handed to it instead (rerun once the result is painted).
+    Without keys, Streamlit's default rerun applies (the enclosing fragment, or the page).
     """
     changed = callback(*args)
-    targets = [*results] if changed in (_KERNEL_CHANGED, _OPTIONS_CHANGED) else []
+    new_result = changed in (_KERNEL_CHANGED, _OPTIONS_CHANGED)
+    targets = [*results] if new_result else []
     if controls is not None and changed in (_KERNEL_CHANGED, _CONTROLS_CHANGED):
-        targets.append(controls)
+        if new_result and later is not None:
+            later(controls)
+        else:
+            targets.append(controls)
     if results or controls is not None:
         st.rerun(targets or [controls or results[0]])
 
@@ -109,7 +116,8 @@ def _seed(widget_key: str, value) -> None:
 
 
 def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True,
-                    results: tuple[str, ...] = (), controls: str | None = None):
+                    results: tuple[str, ...] = (), controls: str | None = None,
+                    later: Callable[[str], None] | None = None):
     """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
 
     The settings live in :mod:`cnnviz.ui.state` (``CONV_SETTINGS_KEY``): the same kernel and
@@ -122,10 +130,12 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     edit reruns only what it changes: ``results`` (in that order) after a new kernel or
     option, then ``controls`` (the fragment holding these widgets) when the grid, preset
     or a message must change. Without them, an edit reruns the enclosing fragment or page.
+    ``later(key)``, when given, takes the controls' rerun of an edit that changed the result
+    (the page reruns them once the new result is on screen).
     """
 
     def rerunning(callback, *args) -> dict:
-        return dict(on_change=_then_rerun, args=(callback, tuple(results), controls, *args))
+        return dict(on_change=_then_rerun, args=(callback, tuple(results), controls, later, *args))
 
     settings = state.convolution_settings()
     kernel = settings.kernel

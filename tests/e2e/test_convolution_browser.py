@@ -12,10 +12,15 @@ def result_src(page) -> str:
     return page.locator(RESULT_IMG).first.get_attribute("src")
 
 
+def explanation(page) -> str:
+    """The explorer's sentence with the products and the sum behind the chosen output pixel."""
+    return page.locator("[data-testid='stMarkdownContainer']", has_text="Sum =").last.inner_text()
+
+
 def test_kernel_edit_changes_the_result(page, app_url, data_dir):
     """Typing a new kernel (Ctrl+Enter) and editing a grid cell both change the result image."""
     open_page(page, app_url, "convolution")
-    before = result_src(page)
+    before, explained = result_src(page), explanation(page)
     box = page.locator(".st-key-conv_kernel_text textarea")
     box.fill("-1 0 1\n-2 0 2\n-1 0 1")
     box.press("Control+Enter")
@@ -23,6 +28,11 @@ def test_kernel_edit_changes_the_result(page, app_url, data_dir):
     assert_no_exception(page)
     after_text = result_src(page)
     assert after_text != before
+    # The explorer follows once the browser has painted the new result (a second, short run).
+    page.wait_for_function(
+        "old => [...document.querySelectorAll(\"[data-testid='stMarkdownContainer']\")]"
+        ".some(e => e.innerText.includes('Sum =') && e.innerText !== old)", arg=explained, timeout=20000)
+    assert explanation(page) != explained and "× -1 =" in explanation(page)
     # A grid cell: the data editor is a canvas; double-click the first cell and type.
     grid = page.locator(".st-key-conv_kernel_grid [data-testid='stDataFrame']").first
     box_ = grid.bounding_box()

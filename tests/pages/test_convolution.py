@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.core import kernels
+from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui.state import CONV_SETTINGS_KEY
 from tests.conftest import ROOT
 
@@ -29,6 +30,12 @@ def settings(at):
     return at.session_state[CONV_SETTINGS_KEY]
 
 
+def painted(at) -> AppTest:
+    """What the browser's paint report does after a new result (AppTest runs no JavaScript):
+    the explorer and the kernel controls come back; a full run brings them back here."""
+    return at.run()
+
+
 def test_opens_on_the_course_view(at):
     """Stairwell, the course's kernel, weight 1, border kept, clipped."""
     s = settings(at)
@@ -40,7 +47,7 @@ def test_opens_on_the_course_view(at):
 @pytest.mark.parametrize("name", ["sobel_x", "box_5", "unsharp_5", "identity"])
 def test_choosing_a_preset(at, name):
     """A preset sets the kernel, its normalisation and the text box."""
-    at.selectbox(key="conv_preset").set_value(name).run()
+    painted(at.selectbox(key="conv_preset").set_value(name).run())
     assert not at.exception
     s = settings(at)
     assert np.array_equal(s.kernel, kernels.PRESETS[name].kernel)
@@ -50,7 +57,7 @@ def test_choosing_a_preset(at, name):
 
 def test_typing_a_kernel(at):
     """A typed 2x4 kernel is used; the picker says it is my own."""
-    at.text_area(key="conv_kernel_text").set_value("1, 0, 0, -1; 2 0 0 -2").run()
+    painted(at.text_area(key="conv_kernel_text").set_value("1, 0, 0, -1; 2 0 0 -2").run())
     assert not at.exception and not at.error
     assert settings(at).kernel.tolist() == [[1, 0, 0, -1], [2, 0, 0, -2]]
     assert at.selectbox(key="conv_preset").value == "custom"
@@ -60,24 +67,32 @@ def test_typing_a_kernel(at):
                                         ("nan", "finite")])
 def test_bad_kernel_keeps_the_last_good_one(at, bad, words):
     """A bad kernel gets a message naming the problem; the previous kernel stays in use."""
-    at.text_area(key="conv_kernel_text").set_value("0 1 0; 1 -4 1; 0 1 0").run()
+    painted(at.text_area(key="conv_kernel_text").set_value("0 1 0; 1 -4 1; 0 1 0").run())
     at.text_area(key="conv_kernel_text").set_value(bad).run()
     assert not at.exception
     assert any(words in e.value for e in at.error), [e.value for e in at.error]
     assert settings(at).preset == "laplacian_4"
 
 
-def test_an_edit_reruns_only_the_results_explorer_and_controls(at):
-    """A kernel edit reruns the results, explorer and controls, not the page; an option leaves the controls."""
+def test_an_edit_reruns_only_the_results_and_asks_for_the_explorer_and_controls(at):
+    """A kernel edit reruns the results, not the page; the explorer and the controls are due once
+    the browser reports the new result painted (no browser here: tests/e2e checks that part); an
+    option leaves the controls alone."""
     at.text_area(key="conv_kernel_text").set_value("0 1 0; 1 -4 1; 0 1 0").run()
     assert not at.exception
     assert not at.title and not at.expander  # the page body did not rerun
-    assert any("row 333" in h.value for h in at.subheader)  # the explorer did
-    assert at.selectbox(key="conv_preset").value == "laplacian_4"  # and the controls did
+    assert not any("row 333" in h.value for h in at.subheader)  # nor the explorer: it waits for the paint
+    assert at.session_state[lab.SHOWN_KEY] != at.session_state[lab.EXPLAINED_KEY]  # ... and is due
+    assert "conv_controls" in at.session_state[lab.LATER_KEY]  # the controls too, after the paint
+    painted(at)
     at.radio(key="conv_stride").set_value(2).run()
     assert not at.exception and not at.title
-    assert any("Output pixel" in h.value for h in at.subheader)
     assert not [s for s in at.selectbox if s.key == "conv_preset"]  # an option leaves the controls alone
+    assert "conv_controls" not in at.session_state[lab.LATER_KEY]  # ... also after the paint
+    painted(at)
+    assert any("Output pixel" in h.value for h in at.subheader)
+    assert at.session_state[lab.SHOWN_KEY] == at.session_state[lab.EXPLAINED_KEY]
+    assert at.selectbox(key="conv_preset").value == "laplacian_4"
     at.run()  # a full run shows the whole page with the new settings
     assert at.title and at.radio(key="conv_stride").value == 2
 
@@ -89,6 +104,7 @@ def test_options_and_pixel(at):
     at.radio(key="conv_stride").set_value(2).run()
     at.run()
     at.radio(key="conv_mapping").set_value("signed").run()
+    painted(at)
     at.number_input(key="conv_row").set_value(10).run()
     assert not at.exception
     s = settings(at)

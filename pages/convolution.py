@@ -10,7 +10,7 @@ from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, resources, state
 from cnnviz.ui.image_inputs import STAIRWELL, UPLOAD, input_image_picker
 from cnnviz.ui.kernel_controls import kernel_controls
-from cnnviz.ui.painted_image import painted_image
+from cnnviz.ui.painted_image import report_when_painted
 
 ZOOM = 11
 NO_PLOT_BAR = lab.NO_PLOT_BAR
@@ -41,18 +41,19 @@ def results(image_name: str, image: np.ndarray) -> None:
         settings, raw, shown, canvas = current_result(image)
     except ValueError as exc:
         result_col.warning(f"{exc}. Choose another border option or a smaller kernel.", icon=":material/warning:")
-        with result_col:  # nothing to paint: the explorer follows at once
-            lab.shown(painted_image(None, key="conv_result_img", alt="", on_painted=lab.explain_when_painted))
+        with result_col, st.container(key="conv_result"):  # nothing to paint: the explorer follows at once
+            lab.shown(report_when_painted(container="conv_result", key="conv_painted",
+                                          on_painted=lab.explain_when_painted))
         return
     factor = max(1, 512 // max(image.shape))  # small matrices drawn with big, crisp pixels
     with original_col, st.container(key="conv_original"):
         st.image(resources.png_of(images.enlarge(image, factor)), width="stretch", output_format="PNG",
                  caption=f"Input: {image_name.split(' (')[0]} ({image.shape[0]}x{image.shape[1]})")
     with result_col, st.container(key="conv_result"):
-        caption = f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}"
-        lab.shown(painted_image(resources.png_of(images.enlarge(canvas, factor)), key="conv_result_img",
-                                alt=caption, on_painted=lab.explain_when_painted))
-        st.caption(caption)
+        st.image(resources.png_of(images.enlarge(canvas, factor)), width="stretch", output_format="PNG",
+                 caption=f"Result ({raw.shape[0]}x{raw.shape[1]}), {conv.MAPPING_LABELS[settings.mapping].lower()}")
+        lab.shown(report_when_painted(container="conv_result", key="conv_painted",
+                                      on_painted=lab.explain_when_painted))
     with original_col:
         st.plotly_chart(matrices.kernel_figure(settings.kernel, title="The kernel"), key="conv_kernel_fig",
                         config=NO_PLOT_BAR)

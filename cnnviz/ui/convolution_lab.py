@@ -24,7 +24,7 @@ NO_PLOT_BAR = {"displayModeBar": False}
 RESULTS, EXPLORER, IDLE = "conv_results", "conv_explorer", "conv_idle"
 """Keyed fragments: an edit reruns the results; the explorer follows once the browser has painted them."""
 SHOWN_KEY, EXPLAINED_KEY, LATER_KEY = "conv_shown_token", "conv_explained_token", "conv_after_paint"
-"""The result picture on screen, the one the explorer explains (tokens of cnnviz.ui.painted_image),
+"""The result picture on screen, the one the explorer explains (tokens of cnnviz.ui.painted_image.report_when_painted),
 and the fragments to rerun once the browser has painted a new result."""
 
 

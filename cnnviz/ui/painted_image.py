@@ -1,62 +1,49 @@
-"""An image that tells the server when the browser has painted it.
+"""A report from the browser once it has painted the image in a container.
 
 The Convolution lab shows the new result first and explains it after: the explainer's
 charts keep the browser busy for a few hundred milliseconds, so they are asked for
 only once the browser reports that the result is on screen (``on_painted``). The
-browser decides, not a pause guessed on the server.
+browser decides, not a pause guessed on the server. The image itself stays an
+``st.image`` (a media URL the browser caches: going back to an earlier kernel costs
+no new download).
 
-A Streamlit Components v2 component with inline code: no build step, nothing fetched.
-The picture travels as a PNG data URL in the component's data; no user text is put
-into its HTML or JavaScript.
+A Streamlit Components v2 component with inline code: no build step, nothing fetched,
+nothing shown; no user text goes into its HTML or JavaScript (only a container key
+and a token, as data).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
 
 import streamlit as st
 
 _JS = """
 export default function ({ data, setTriggerValue, parentElement }) {
-  let img = parentElement.querySelector("img");
-  if (!img) {
-    img = document.createElement("img");
-    img.style.width = "100%";
-    img.style.display = "block";
-    img.style.imageRendering = "pixelated";
-    parentElement.appendChild(img);
-  }
-  img.alt = data.alt;
-  if (img.dataset.token === data.token) return;
-  img.dataset.token = data.token;
-  img.style.display = data.src ? "block" : "none";
-  if (!data.src) img.removeAttribute("src"); else if (img.getAttribute("src") !== data.src) img.src = data.src;
-  const painted = () => requestAnimationFrame(() => setTimeout(() => {
-    if (img.dataset.token === data.token) setTriggerValue("painted", data.token);
+  if (parentElement.dataset.token === data.token) return;
+  parentElement.dataset.token = data.token;
+  const report = () => requestAnimationFrame(() => setTimeout(() => {
+    if (parentElement.dataset.token === data.token) setTriggerValue("painted", data.token);
   }, 0));
-  if (data.src) img.decode().then(painted, painted); else painted();
+  const box = document.querySelector(".st-key-" + data.container);
+  const img = box && box.querySelector("img");
+  if (!img || !img.getAttribute("src")) { report(); return; }
+  if (img.complete && img.naturalWidth) { img.decode().then(report, report); return; }
+  img.addEventListener("load", report, { once: true });
+  img.addEventListener("error", report, { once: true });
 }
 """
 
-_component = st.components.v2.component("cnnviz_painted_image", js=_JS, isolate_styles=False)
+_component = st.components.v2.component("cnnviz_paint_report", js=_JS, isolate_styles=False)
 
 
-def token_of(png: bytes) -> str:
-    """A short fingerprint of an image's bytes: what "painted" reports back."""
-    return hashlib.blake2b(png, digest_size=8).hexdigest()
+def report_when_painted(*, container: str, key: str, on_painted: Callable[[], None]) -> str:
+    """Call ``on_painted`` once the browser has painted the image now in ``st.container(key=container)``.
 
-
-def painted_image(png: bytes | None, *, key: str, alt: str, on_painted: Callable[[], None]) -> str:
-    """Show ``png`` full width; ``on_painted`` runs once the browser has painted a new picture.
-
-    ``None`` shows nothing (and reports at once). Every call reports once, also when the picture is
-    the same as before (a preset with the same numbers): the token is the picture's fingerprint
-    (:func:`token_of`) and this session's count of calls for ``key``. Returns the token.
+    Mount it after the image, inside that container. Every call reports once (also when the
+    picture did not change); returns this call's token.
     """
-    count = st.session_state[f"{key}__shown"] = st.session_state.get(f"{key}__shown", 0) + 1
-    token = f"{'nothing' if png is None else token_of(png)}.{count}"
-    src = None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    _component(key=key, data={"src": src, "token": token, "alt": alt}, on_painted_change=on_painted)
+    count = st.session_state[f"{key}__reports"] = st.session_state.get(f"{key}__reports", 0) + 1
+    token = f"{container}.{count}"
+    _component(key=key, data={"container": container, "token": token}, on_painted_change=on_painted)
     return token

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 
 import pytest
 
@@ -12,22 +9,15 @@ pytest.importorskip("keras")
 
 from cnnviz.ml.models import build_cnn  # noqa: E402
 from tests.conftest import open_in_apptest  # noqa: E402
+from tests.ml.test_model_files import with_config  # noqa: E402
 
 PAGE = "pages/activations.py"
 
 
 def lora(data: bytes) -> bytes:
     """The archive with a LoRA rank on its dense layer (the parameter-bound bypass)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            content = src.read(info)
-            if info.filename == "config.json":
-                config = json.loads(content)
-                config["config"]["layers"][-2]["config"].update(lora_rank=4000, lora_alpha=4000)
-                content = json.dumps(config).encode()
-            dst.writestr(info.filename, content)
-    return out.getvalue()
+    return with_config(data, lambda config: config["config"]["layers"][-2]["config"].update(
+        lora_rank=4000, lora_alpha=4000))
 
 
 def test_hostile_upload_shows_the_reason_and_keeps_the_last_model(data_dir, tmp_path):

@@ -5,7 +5,6 @@ import streamlit as st
 
 from cnnviz.core import convolution as conv
 from cnnviz.core import images
-from cnnviz.figures import matrices
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, resources, state
 from cnnviz.ui.image_inputs import STAIRWELL, UPLOAD, input_image_picker
@@ -55,8 +54,10 @@ def results(image_name: str, image: np.ndarray) -> None:
         lab.shown(report_when_painted(container="conv_result", key="conv_painted",
                                       on_painted=lab.explain_when_painted))
     with original_col:
-        st.plotly_chart(matrices.kernel_figure(settings.kernel, title="The kernel"), key="conv_kernel_fig",
-                        config=NO_PLOT_BAR)
+        with st.container(key="conv_kernel_picture"):
+            st.image(resources.matrix_png(settings.kernel, signed=True, limit=float(np.abs(settings.kernel).max()) or 1.0,
+                                          title="The kernel"),
+                     width=min(520, 90 + 48 * settings.kernel.shape[1]), output_format="PNG")
         if min(settings.kernel.shape) % 2 == 0 or settings.kernel.shape[0] != settings.kernel.shape[1]:
             st.caption(f"Even or non-square kernel: its centre is row {settings.kernel.shape[0] // 2 + 1}, "
                        f"column {settings.kernel.shape[1] // 2 + 1} (index size//2, as scipy.ndimage anchors it).")
@@ -84,13 +85,17 @@ def explorer(image_name: str, image: np.ndarray) -> None:
     top, left = max(0, min(cr - ZOOM // 2, image.shape[0] - ZOOM)), max(0, min(cc - ZOOM // 2, image.shape[1] - ZOOM))
     otop, oleft = max(0, min(r - ZOOM // 2, raw.shape[0] - ZOOM)), max(0, min(c - ZOOM // 2, raw.shape[1] - ZOOM))
     crop = raw if settings.mapping in ("signed",) else shown
-    with zoom_in:
-        st.plotly_chart(matrices.matrix_heatmap(image[top:top + ZOOM, left:left + ZOOM], origin=(top, left), height=430,
-                                               title="Input around it"), key="conv_zoom_in", config=NO_PLOT_BAR)
-    with zoom_out:
-        st.plotly_chart(matrices.result_heatmap(crop[otop:otop + ZOOM, oleft:oleft + ZOOM], mapping=settings.mapping,
-                                               origin=(otop, oleft), height=430, title="Output around it",
-                                               limit=conv.signed_limit(raw)), key="conv_zoom_out", config=NO_PLOT_BAR)
+    kr, kc = settings.kernel.shape
+    window = (cr - kr // 2 - top, cr - kr // 2 - top + kr, cc - kc // 2 - left, cc - kc // 2 - left + kc)
+    with zoom_in, st.container(key="conv_zoom_in"):
+        st.image(resources.matrix_png(image[top:top + ZOOM, left:left + ZOOM], origin=(top, left),
+                                      title="Input around it", frame=lab.clip_frame(window, ZOOM)),
+                 width="stretch", output_format="PNG", caption="The red frame: the input window under the kernel.")
+    with zoom_out, st.container(key="conv_zoom_out"):
+        st.image(resources.matrix_png(crop[otop:otop + ZOOM, oleft:oleft + ZOOM], origin=(otop, oleft),
+                                      signed=settings.mapping == "signed", limit=conv.signed_limit(raw),
+                                      title="Output around it", frame=(r - otop, r - otop + 1, c - oleft, c - oleft + 1)),
+                 width="stretch", output_format="PNG", caption="The red frame: the output pixel explained below.")
     lab.explain_pixel(image, raw, shown, settings, r, c)
     lab.write_link(settings, st.session_state.get(lab.IMAGE_KEY, STAIRWELL), state.gray_matrix())
 

@@ -4,9 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core import convolution, kernels, pooling
-from cnnviz.core.palette import GRAY_COLORSCALE, SIGNED_COLORSCALE
-from cnnviz.figures import matrices
-from cnnviz.ui import frame, resources
+from cnnviz.ui import frame, resources, state
 from cnnviz.ui.image_inputs import input_image_picker
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.pooling_views import STAGE_ZOOM, framed, pool_controls, shape_label, viewable, zoom
@@ -25,43 +23,48 @@ def pipeline() -> None:
     left, right = st.columns([1, 2])
     with left:
         name, image = input_image_picker("pool_image")
-    with right, st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
-                            icon=":material/blur_on:"):
-        settings = kernel_controls("pool_conv", show_channels=False)
     with right:
+        conv_controls = st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
+                                    icon=":material/blur_on:", key="pool_conv_open", on_change="rerun")
+        with conv_controls:  # built only while open: a closed expander costs nothing
+            settings = kernel_controls("pool_conv", show_channels=False) if conv_controls.open else \
+                state.convolution_settings()
         name = kernels.PRESETS[settings.preset].label if settings.preset in kernels.PRESETS else "Your kernel"
         st.caption(f"**{name}** `[{kernels.format_kernel(settings.kernel, row_sep='; ')}]` · weight "
                    f"{settings.weight:g} · stride {settings.stride} · {convolution.PADDING_LABELS[settings.padding]} · "
                    f"{convolution.MAPPING_LABELS[settings.mapping]}")
-    conv = resources.convolution_result(image, settings)[1]
-    pooling_lab(image, conv, settings.mapping == "signed")
+    pooling_lab(image, settings)
     shrink_section(image, settings)
 
 
 @st.fragment
-def pooling_lab(image: np.ndarray, conv: np.ndarray, signed: bool) -> None:
+def pooling_lab(image: np.ndarray, settings: convolution.ConvolutionSettings) -> None:
     """Pool controls, the three panels and the explorer: a pool change reruns only this."""
     options = pool_controls()
+    signed = settings.mapping == "signed"
     try:
-        pooled = pooling.pool2d(conv, **options)
+        pooled = resources.pooled(image, settings, **options)
     except ValueError as exc:
         st.warning(f"{exc}. Showing the image and its convolution only.", icon=":material/warning:")
         pooled = None
-    panels = [("Original", image), ("Convolved", conv)]
-    if pooled is not None:
-        panels.append(("Pooled", pooled.values))
+    conv = resources.convolution_result(image, settings)[1]
+    panels = [("Original", image), ("Convolved", conv)] + ([("Pooled", pooled.values)] if pooled is not None else [])
     for column, (title, values) in zip(st.columns(3), panels):
         with column:
             shape_label(title, values.shape, image.shape)
-            st.image(resources.png_of(viewable(values, zoom(values.shape), signed=signed and title != "Original")),
-                     width="stretch", output_format="PNG")
+            what = ("panel", title, tuple(sorted(options.items())) if title == "Pooled" else ())
+            st.image(resources.view_png(image, settings, what, lambda v=values, t=title: viewable(
+                v, zoom(v.shape), signed=signed and t != "Original")), width="stretch", output_format="PNG")
     if pooled is not None:
-        window_explorer(conv, pooled, signed)
+        window_explorer(image, settings, options, pooled)
 
 
 @st.fragment
-def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> None:
+def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings, options: dict,
+                    pooled: pooling.Pooled) -> None:
     st.header("Window explorer", divider="gray")
+    conv = resources.convolution_result(image, settings)[1]
+    signed = settings.mapping == "signed"
     rows, cols = pooled.shape[:2]
     a, b = st.columns(2)
     row = a.slider("Output row", 0, rows - 1, rows // 2, key="pool_cell_row") if rows > 1 else 0
@@ -78,24 +81,29 @@ def window_explorer(conv: np.ndarray, pooled: pooling.Pooled, signed: bool) -> N
     full = pooled.pool_size[0] * pooled.pool_size[1]
     if count < full:
         st.caption(f"This window sticks out of the image: its {full - count} padded cells are ignored (\"same\" edges).")
-    view = viewable(conv, signed=signed)
+    pool_key = tuple(sorted(options.items()))
     p1, p2, p3 = st.columns([1, 1.2, 1])
     with p1:
         st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
-        st.image(framed(view, story["bounds"]), width="stretch", output_format="JPEG")
+        st.image(resources.view_png(image, settings, ("framed conv", story["bounds"]),
+                                    lambda: framed(viewable(conv, signed=signed), story["bounds"])),
+                 width="stretch", output_format="PNG")
     with p2:
         m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
         n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
-        limit = convolution.signed_limit(conv) if signed else 255
-        fig = matrices.pool_window_figure(
-            conv[m0:m1, n0:n1], origin=(m0, n0), window=story["bounds"], kept=story["kept"], height=430,
-            zmin=-limit if signed else 0, zmax=limit, colorscale=SIGNED_COLORSCALE if signed else GRAY_COLORSCALE,
-            value_format=".0f" if signed else "")
-        st.plotly_chart(fig, key="pool_window_zoom", config={"displayModeBar": False})
+        kept = story["kept"]
+        st.image(resources.matrix_png(np.round(conv[m0:m1, n0:n1]) if signed else conv[m0:m1, n0:n1],
+                                      origin=(m0, n0), signed=signed,
+                                      limit=convolution.signed_limit(conv) if signed else None,
+                                      frame=(r0 - m0, r1 - m0, c0 - n0, c1 - n0),
+                                      ring=None if kept is None else (kept[0] - m0, kept[1] - n0)),
+                 width="stretch", output_format="PNG",
+                 caption="The window (red) and the value it keeps (orange), with a cell of its neighbours around it.")
     with p3:
         st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
-        pooled_view = viewable(pooled.values, signed=signed)
-        st.image(framed(pooled_view, (row, row + 1, col, col + 1)), width="stretch", output_format="JPEG")
+        st.image(resources.view_png(image, settings, ("framed pooled", pool_key, row, col),
+                                    lambda: framed(viewable(pooled.values, signed=signed), (row, row + 1, col, col + 1))),
+                 width="stretch", output_format="PNG")
 
 
 @st.fragment
@@ -121,8 +129,8 @@ def shrink_section(image: np.ndarray, settings) -> None:
     for column, (title, values) in zip(st.columns(7), maps):
         with column:
             st.markdown(f"**{title}**  \n{values.shape[0]}x{values.shape[1]}")
-            st.image(viewable(values, STAGE_ZOOM, signed=settings.mapping == "signed" and title != "Input"),
-                     width="content")
+            st.image(resources.png_of(viewable(values, STAGE_ZOOM, signed=settings.mapping == "signed" and title != "Input")),
+                     width="content", output_format="PNG")
 
 
 pipeline()

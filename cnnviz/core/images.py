@@ -214,6 +214,15 @@ def png_bytes(image: np.ndarray, *, compress_level: int = 6) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg_bytes(image: np.ndarray, *, quality: int = 85) -> bytes:
+    """The image as JPEG bytes: small and lossy, for pictures that are click targets, not data."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
 def csv_text(matrix: np.ndarray) -> str:
     """A 2-D matrix as comma-separated rows of integers."""
     matrix = np.asarray(matrix)

@@ -1,4 +1,4 @@
-"""The convolution explained as figures: one pixel's arithmetic, the kernel sliding step by step."""
+"""The convolution explained as a figure: the kernel sliding step by step, animated in the browser."""
 
 from __future__ import annotations
 
@@ -8,45 +8,6 @@ from plotly.subplots import make_subplots
 
 from cnnviz.core.palette import GRAY_COLORSCALE, NO_OUTPUT_COLOR, SIGNED_COLORSCALE, WINDOW_COLOR
 from cnnviz.figures.layout import FONT_SIZE, fast_figure
-
-
-def arithmetic_figure(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
-                      *, origin: tuple[int, int] = (0, 0), height: int | None = None) -> go.Figure:
-    """Input window × kernel = products, side by side, every cell with its number."""
-    window, kernel, products = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
-    kr, kc = kernel.shape
-    r0, c0 = origin
-    size = max(8, FONT_SIZE - 2 - max(kr, kc) // 2)
-    klim = max(1e-9, float(np.abs(kernel).max()))
-    plim = max(1e-9, float(np.abs(products).max()))
-    panels = (
-        ("input window", window, GRAY_COLORSCALE, 0, 255, np.arange(c0, c0 + kc), np.arange(r0, r0 + kr),
-         "input row %{y}, column %{x}<br>value %{z:.4~g}"),
-        ("× kernel", kernel, SIGNED_COLORSCALE, -klim, klim, np.arange(kc), np.arange(kr),
-         "kernel row %{y}, column %{x}<br>%{z:.4~g}"),
-        ("= products", products, SIGNED_COLORSCALE, -plim, plim, np.arange(kc), np.arange(kr),
-         "product %{z:.4~g}"),
-    )
-    gap, width = 0.06, (1 - 2 * 0.06) / 3
-    data, layout = [], dict(
-        height=height or 140 + 110 * min(kr, 5), margin=dict(l=10, r=10, t=70, b=10),
-        font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE), annotations=[],
-    )
-    for k, (label, z, scale, zmin, zmax, x, y, hover) in enumerate(panels, start=1):
-        suffix = "" if k == 1 else str(k)
-        data.append(dict(type="heatmap", z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False,
-                         xgap=1, ygap=1, texttemplate="%{z:.4~g}", textfont=dict(size=size),
-                         hovertemplate=hover + "<extra></extra>", xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-        left = (k - 1) * (width + gap)
-        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}", side="top", showgrid=False,
-                                        zeroline=False, dtick=1 if kc <= 9 else None, constrain="domain")
-        layout[f"yaxis{suffix}"] = dict(domain=[0, 1], anchor=f"x{suffix}", autorange="reversed",
-                                        scaleanchor=f"x{suffix}", showgrid=False, zeroline=False,
-                                        dtick=1 if kr <= 9 else None, constrain="domain")
-        layout["annotations"].append(dict(text=label, x=left + width / 2, y=1, xref="paper", yref="paper",
-                                          xanchor="center", yanchor="bottom", yshift=28, showarrow=False,
-                                          font=dict(size=FONT_SIZE)))
-    return fast_figure(data, layout)
 
 
 def sliding_animation(image: np.ndarray, steps, *, kernel_shape: tuple[int, int], anchor: tuple[int, int],

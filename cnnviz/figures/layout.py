@@ -70,8 +70,3 @@ def square_layout_spec(*, title: str | None, height: int | None, unit_ticks: boo
         xaxis=dict(axis, side="top"),
         yaxis=dict(axis, autorange="reversed", scaleanchor="x"),
     )
-
-
-def square_layout(fig: go.Figure, *, title: str | None, height: int | None) -> go.Figure:
-    fig.update_layout(square_layout_spec(title=title, height=height))
-    return fig

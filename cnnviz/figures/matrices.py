@@ -1,12 +1,12 @@
-"""Matrices and images as figures: pixels with their numbers, kernels, results, pooling windows."""
+"""Matrices and images as figures: pixels with their numbers, with hover values."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.core.palette import GRAY_COLORSCALE, KEPT_COLOR, SIGNED_COLORSCALE, WINDOW_COLOR
-from cnnviz.figures.layout import FONT_SIZE, SHOW_VALUES_MAX_SIDE, fast_figure, square_layout, square_layout_spec
+from cnnviz.core.palette import GRAY_COLORSCALE
+from cnnviz.figures.layout import FONT_SIZE, SHOW_VALUES_MAX_SIDE, fast_figure, square_layout_spec
 
 
 def matrix_heatmap(
@@ -69,92 +69,22 @@ def rgb_figure(
     if show_values is None:
         show_values = max(rows, cols) <= 8
     r0, c0 = origin
-    fig = go.Figure(
-        go.Image(
-            z=image,
-            x0=c0,
-            y0=r0,
-            hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>",
-        )
-    )
+    data = [dict(type="image", z=image, x0=c0, y0=r0,
+                 hovertemplate="row %{y}, column %{x}<br>R %{z[0]}, G %{z[1]}, B %{z[2]}<extra></extra>")]
     if show_values:
         rr, cc = np.mgrid[0:rows, 0:cols]
         luma = image[..., :3] @ np.array([0.299, 0.587, 0.114])
-        fig.add_trace(
-            go.Scatter(
-                x=(cc + c0).ravel(),
-                y=(rr + r0).ravel(),
-                mode="text",
-                text=[f"{r}<br>{g}<br>{b}" for r, g, b in image.reshape(-1, 3)],
-                textfont=dict(
-                    size=FONT_SIZE if max(rows, cols) <= 4 else 10,
-                    color=["black" if v > 140 else "white" for v in luma.ravel()],
-                ),
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-    fig = square_layout(fig, title=title, height=height)
-    if max(rows, cols) <= 16:
-        fig.update_xaxes(dtick=1)
-        fig.update_yaxes(dtick=1)
-    return fig
+        data.append(dict(
+            type="scatter", x=(cc + c0).ravel(), y=(rr + r0).ravel(), mode="text",
+            text=[f"{r}<br>{g}<br>{b}" for r, g, b in image.reshape(-1, 3)],
+            textfont=dict(size=FONT_SIZE if max(rows, cols) <= 4 else 10,
+                          color=["black" if v > 140 else "white" for v in luma.ravel()]),
+            hoverinfo="skip", showlegend=False,
+        ))
+    return fast_figure(data, square_layout_spec(title=title, height=height, unit_ticks=max(rows, cols) <= 16))
 
 
 def image_figure(image: np.ndarray, **kwargs) -> go.Figure:
     """Grayscale (H, W) or colour (H, W, 3) uint8 image, with the matching figure builder."""
     image = np.asarray(image)
     return matrix_heatmap(image, **kwargs) if image.ndim == 2 else rgb_figure(image, **kwargs)
-
-
-def kernel_figure(kernel: np.ndarray, *, title: str | None = None, height: int | None = None) -> go.Figure:
-    """A kernel as a coloured grid with its numbers (blue negative, white 0, red positive)."""
-    kernel = np.asarray(kernel, dtype=np.float64)
-    limit = max(1e-9, float(np.abs(kernel).max()))
-    return matrix_heatmap(kernel, title=title, show_values=True, zmin=-limit, zmax=limit,
-                          colorscale=SIGNED_COLORSCALE, value_format=":.4~g",
-                          height=height or 90 + 34 * kernel.shape[0] + (50 if title else 0))
-
-
-def result_heatmap(values: np.ndarray, *, mapping: str, title: str | None = None,
-                   origin: tuple[int, int] = (0, 0), height: int | None = None,
-                   limit: float | None = None) -> go.Figure:
-    """A crop of a convolution result: gray 0..255, or diverging around 0 for signed values."""
-    values = np.asarray(values)
-    if mapping == "signed":
-        limit = limit or max(1.0, float(np.abs(values).max(initial=0.0)))
-        return matrix_heatmap(values, title=title, origin=origin, height=height, zmin=-limit, zmax=limit,
-                              colorscale=SIGNED_COLORSCALE, value_format=":.4~g")
-    return matrix_heatmap(values, title=title, origin=origin, height=height)
-
-
-def pool_window_figure(
-    neighbourhood: np.ndarray,
-    *,
-    origin: tuple[int, int],
-    window: tuple[int, int, int, int],
-    kept: tuple[int, int] | None = None,
-    title: str | None = None,
-    height: int | None = None,
-    zmin: float | None = 0,
-    zmax: float | None = 255,
-    colorscale=GRAY_COLORSCALE,
-    value_format: str = "",
-) -> go.Figure:
-    """A crop of a map with its numbers, one pooling window framed and the kept cell ringed.
-
-    ``origin`` is the crop's top-left (row, column) in the map; ``window`` is
-    (r0, r1, c0, c1) and ``kept`` (row, column), both in the map's coordinates.
-    """
-    fig = matrix_heatmap(neighbourhood, origin=origin, show_values=True, title=title, height=height,
-                         zmin=zmin, zmax=zmax, colorscale=colorscale, value_format=value_format)
-    r0, r1, c0, c1 = window
-    fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
-                  line=dict(color=WINDOW_COLOR, width=5))
-    if kept is not None:
-        r, c = kept
-        fig.add_shape(type="rect", x0=c - 0.42, x1=c + 0.42, y0=r - 0.42, y1=r + 0.42,
-                      line=dict(color=KEPT_COLOR, width=5))
-    fig.update_xaxes(dtick=1 if neighbourhood.shape[1] <= 12 else None)
-    fig.update_yaxes(dtick=1 if neighbourhood.shape[0] <= 12 else None)
-    return fig

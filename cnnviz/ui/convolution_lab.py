@@ -13,7 +13,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.core import convolution as conv
 from cnnviz.core import explain, images, share_link
 from cnnviz.figures import convolution as conv_figures
-from cnnviz.ui import state
+from cnnviz.ui import resources, state
 from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, UPLOAD
 from cnnviz.ui.matrix_editor import set_matrix
 
@@ -78,8 +78,8 @@ def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, in
     seed = "conv_row" not in st.session_state or "conv_col" not in st.session_state
     factor, step = max(1, 256 // max(image_shape[:2])), max(1, max(image_shape[:2]) // 256)
     picture = images.enlarge(shown_canvas, factor) if factor > 1 else shown_canvas[::step, ::step]  # ~300 px shown
-    click = streamlit_image_coordinates(picture, width="stretch", key="conv_click",
-                                        image_format="JPEG", jpeg_quality=85, cursor="crosshair")
+    click = streamlit_image_coordinates(resources.jpeg_picture(picture), width="stretch", key="conv_click",
+                                        image_format="JPEG", cursor="crosshair")
     if click and click.get("unix_time") != st.session_state.get("conv_click_seen"):
         st.session_state["conv_click_seen"] = click.get("unix_time")
         scale = image_shape[1] / click["width"]
@@ -94,6 +94,12 @@ def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, in
     return int(r), int(c)
 
 
+def clip_frame(window: tuple[int, int, int, int], side: int) -> tuple[int, int, int, int] | None:
+    """A window (r0, r1, c0, c1) clipped to a side x side crop (None when it lies outside)."""
+    r0, r1, c0, c1 = (max(0, min(side, v)) for v in window)
+    return (r0, r1, c0, c1) if r1 > r0 and c1 > c0 else None
+
+
 def explain_pixel(image: np.ndarray, raw: np.ndarray, shown: np.ndarray, settings, r: int, c: int) -> None:
     info = explain.pixel_arithmetic(image, settings, r, c)
     cr, cc = info.centre
@@ -104,8 +110,9 @@ def explain_pixel(image: np.ndarray, raw: np.ndarray, shown: np.ndarray, setting
         return
     kr, kc = info.kernel.shape
     top, left = cr - kr // 2, cc - kc // 2
-    st.plotly_chart(conv_figures.arithmetic_figure(info.window, info.kernel, info.products, origin=(top, left)),
-                    key="conv_arith", config=NO_PLOT_BAR)
+    with st.container(key="conv_arith"):
+        st.image(resources.arithmetic_png(info.window, info.kernel, info.products, origin=(top, left)),
+                 width=min(1100, 150 + 3 * 48 * kc), output_format="PNG")
     lines = [f"{w:g} × {k:g} = {p:g}" for w, k, p in zip(info.window.ravel(), info.kernel.ravel(), info.products.ravel())]
     shown_lines = lines if len(lines) <= 9 else [*lines[:8], f"… and {len(lines) - 8} more products"]
     weight_text = f"× {info.factor:g}" + (" (weight ÷ kernel sum)" if settings.normalise and conv.can_normalise(settings.kernel) else " (weight)")

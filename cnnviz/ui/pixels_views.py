@@ -72,8 +72,9 @@ def zoom_window(picture: np.ndarray) -> None:
     crop = picture[top:top + size, left:left + size]
     a, b = st.columns(2)
     with a:
-        st.image(picture, caption=f"The whole picture ({height}x{width}); the zoom shows rows {top}..{top + size - 1}, "
-                 f"columns {left}..{left + size - 1}", width="stretch", clamp=True)
+        step = max(1, max(height, width) // 1024)  # a large upload is shown at most about 1024 pixels wide
+        st.image(resources.png_of(picture[::step, ::step]), output_format="PNG", caption=f"The whole picture ({height}x{width}); the zoom shows rows {top}..{top + size - 1}, "
+                 f"columns {left}..{left + size - 1}", width="stretch")
     with b:
         st.plotly_chart(matrices.image_figure(crop, origin=(top, left), height=520,
                                              show_values=crop.ndim == 2 or size <= 8,
@@ -83,16 +84,16 @@ def zoom_window(picture: np.ndarray) -> None:
 
 def round_trip(key: str, label: str, matrix: np.ndarray) -> None:
     """The course's savefig/imread round trip of ``matrix`` beside Pillow's exact one."""
-    figure_back, exact_back = resources.round_trips(matrix)
+    figure_back, exact_back, figure_png, exact_png = resources.round_trips(matrix)
     st.subheader(f"The {label}")
     a, b = st.columns(2)
     b = b.container(key=f"round_trip_{key}")
     with a:
         st.markdown(f"**matplotlib** `savefig` → `plt.imread`: shape **{figure_back.shape}**, "
                     f"dtype **{figure_back.dtype}**, values {figure_back.min():.1f}..{figure_back.max():.1f}")
-        st.image(figure_back, width=260, clamp=True)
+        st.image(figure_png, width=260, output_format="PNG")
     with b:
         same = exact_back.shape == matrix.shape and bool(np.array_equal(exact_back, matrix))
         st.markdown(f"**Pillow** PNG of the matrix itself: shape **{exact_back.shape}**, dtype "
                     f"**{exact_back.dtype}**, identical to the matrix: **{'yes' if same else 'no'}**")
-        st.image(images.enlarge(exact_back, 24), width=260, caption="Each pixel drawn as a 24x24 block so you can see it")
+        st.image(exact_png, width=260, output_format="PNG", caption="Each pixel drawn as a 24x24 block so you can see it")

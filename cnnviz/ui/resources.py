@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz.core import convolution, explain, images
+from cnnviz.core import convolution, explain, images, number_pictures, pooling
 from cnnviz.core.data import DataUnavailable, data_dir, load_ascent, prepare_images
 from cnnviz.core.rendering import signed_rgb
 from cnnviz.ml.datasets import load_fashion_mnist
@@ -40,14 +40,19 @@ def builtin_image(name: str) -> np.ndarray:
     return _read_only(images.builtin_image(name))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The course's matplotlib round trip and Pillow's exact one of ``matrix``.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes, bytes]:
+    """The course's matplotlib round trip and Pillow's exact one of ``matrix``, with PNGs to show.
 
-    Cached: drawing and saving a matplotlib figure takes tens of milliseconds, and
-    an edit of one matrix should not redraw the other's.
+    Returns (what imread gives back, what Pillow gives back, a PNG of the first, a PNG of
+    the second with each pixel drawn as a 24x24 block). Cached for the whole class and
+    read-only: drawing and saving a matplotlib figure takes tens of milliseconds, and an
+    edit of one matrix should not redraw the other's.
     """
-    return images.matplotlib_roundtrip(matrix), images.pillow_roundtrip(matrix)
+    figure_back, exact_back = images.matplotlib_roundtrip(matrix), images.pillow_roundtrip(matrix)
+    figure_png = images.png_bytes(np.rint(np.clip(figure_back, 0, 1) * 255).astype(np.uint8), compress_level=1)
+    exact_png = images.png_bytes(images.enlarge(exact_back, 24), compress_level=1)
+    return _read_only(figure_back), _read_only(exact_back), figure_png, exact_png
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -59,6 +64,53 @@ def png_of(image: np.ndarray) -> bytes:
     kernel edit.
     """
     return images.png_bytes(image, compress_level=1)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def matrix_png(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), signed: bool = False,
+               limit: float | None = None, title: str | None = None,
+               frame: tuple[int, int, int, int] | None = None, ring: tuple[int, int] | None = None) -> bytes:
+    """PNG of a small matrix with its numbers (:func:`cnnviz.core.number_pictures.matrix_picture`).
+
+    Cached for the whole class: the explorer's crops are the same for every student on
+    the same view, and a picture costs the browser far less than a heatmap with text.
+    """
+    picture = number_pictures.matrix_picture(values, origin=origin, signed=signed, limit=limit, title=title,
+                                             frame=frame, ring=ring)
+    return images.png_bytes(picture, compress_level=1)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def arithmetic_png(window: np.ndarray, kernel: np.ndarray, products: np.ndarray, *,
+                   origin: tuple[int, int]) -> bytes:
+    """PNG of input window × kernel = products (:func:`cnnviz.core.number_pictures.arithmetic_picture`)."""
+    return images.png_bytes(number_pictures.arithmetic_picture(window, kernel, products, origin=origin),
+                            compress_level=1)
+
+
+class EncodedPicture:
+    """Picture bytes already encoded, for components that take "an object with a save method".
+
+    ``streamlit_image_coordinates`` encodes the picture it is given on every run; handing it
+    this instead sends the cached bytes as they are (its format and quality arguments are
+    ignored: the bytes were encoded once, see :func:`jpeg_picture`).
+    """
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def save(self, buffer, **_ignored) -> None:
+        buffer.write(self.data)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _jpeg(image: np.ndarray, quality: int) -> bytes:
+    return images.jpeg_bytes(image, quality=quality)
+
+
+def jpeg_picture(image: np.ndarray, *, quality: int = 85) -> EncodedPicture:
+    """``image`` encoded as JPEG once for the whole class (a click target: no need to be exact)."""
+    return EncodedPicture(_jpeg(image, quality))
 
 
 FASHION_SPINNER = (
@@ -97,21 +149,53 @@ def local_fashion_mnist() -> dict[str, np.ndarray] | None:
     return fashion_mnist()[0] if data_dir() is not None else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=48, show_spinner=False)
 def _convolution_result(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
     settings = convolution.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
     raw, shown = settings.apply(image)
     display = signed_rgb(raw) if mapping == "signed" else shown
-    return raw, shown, explain.align_to_input(display, image.shape, settings)
+    return tuple(_read_only(np.asarray(a)) for a in (raw, shown, explain.align_to_input(display, image.shape, settings)))
 
 
 def convolution_result(image: np.ndarray, settings: convolution.ConvolutionSettings
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(raw sums, shown values, the result drawn on the input's grid) for ``image``.
 
-    Cached and shared by all students: the Convolution and Pooling pages, and every
-    student looking at the same image and kernel, compute it once. Raises ValueError
+    Cached and shared by all students (read-only arrays, no copies): the Convolution and
+    Pooling pages, and every student looking at the same image and kernel, compute it once. Raises ValueError
     when the settings do not fit the image (e.g. a kernel larger than a "valid" image).
     """
     options = tuple(sorted(settings.correlate_options().items()))
     return _convolution_result(image, settings.kernel, options, settings.mapping)
+
+
+def _settings_key(settings: convolution.ConvolutionSettings) -> tuple:
+    return settings.kernel.tobytes(), settings.kernel.shape, tuple(sorted(settings.correlate_options().items())), \
+        settings.mapping
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _pooled(image: np.ndarray, settings_key: tuple, pool_options: tuple, _settings) -> pooling.Pooled:
+    return pooling.pool2d(convolution_result(image, _settings)[1], **dict(pool_options))
+
+
+def pooled(image: np.ndarray, settings: convolution.ConvolutionSettings, **pool_options) -> pooling.Pooled:
+    """The convolution of ``image`` pooled (:func:`cnnviz.core.pooling.pool2d`), shared by all students.
+
+    Raises ValueError when the pool does not fit. Treat the result as read-only.
+    """
+    return _pooled(image, _settings_key(settings), tuple(sorted(pool_options.items())), settings)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _view_png(image: np.ndarray, settings_key: tuple, what: tuple, _build) -> bytes:
+    return images.png_bytes(_build(), compress_level=1)
+
+
+def view_png(image: np.ndarray, settings: convolution.ConvolutionSettings, what: tuple, build) -> bytes:
+    """PNG bytes of a picture derived from ``image`` and ``settings``, built once for the whole class.
+
+    ``what`` names the picture completely (its kind and every option it depends on besides the
+    image and the settings); ``build()`` makes the uint8 array on the first request.
+    """
+    return _view_png(image, _settings_key(settings), what, build)

@@ -85,7 +85,8 @@ def test_window_explorer_says_what_was_kept(data_dir, mode, word):
     texts = [m.value for m in at.markdown]
     assert any("rows 12..15, columns 20..23" in t for t in texts)
     assert any(word in t and "cell (3, 5)" in t for t in texts)
-    assert at.get("plotly_chart")
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert any("The window (red) and the value it keeps" in c for c in captions)
 
 
 def test_matrix_from_the_pixels_page(data_dir):
@@ -132,3 +133,16 @@ def test_page_does_not_import_tensorflow():
             "cnnviz.ui.kernel_controls, cnnviz.figures.matrices; print('tensorflow' in sys.modules or 'keras' in sys.modules)") % str(ROOT)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+def test_kernel_controls_are_built_only_while_their_expander_is_open(data_dir):
+    """Closed (the default): no kernel widgets are built; open: the shared kernel controls appear."""
+    at = open_pooling()
+    assert "pool_conv_preset" not in [s.key for s in at.selectbox]
+    assert "[-1 -2 -1; 0 0 0; 1 2 1]" in at.caption[0].value  # the kernel in use is still named
+    at.session_state["pool_conv_open"] = True
+    at.run()
+    assert "pool_conv_preset" in [s.key for s in at.selectbox]
+    at.selectbox(key="pool_conv_preset").set_value("identity").run()
+    assert not at.exception
+    assert any("[0 0 0; 0 1 0; 0 0 0]" in c.value for c in at.caption)

@@ -1,0 +1,153 @@
+"""Small matrices drawn as pictures with their numbers in the cells (numpy + Pillow).
+
+The pixel explorer shows 11x11 crops and a kernel's arithmetic on every edit. As
+Plotly heatmaps they kept the browser busy for 300-450 ms per edit (text in 121
+cells, three charts); as PNG pictures they cost the browser a decode of a few kB
+and the server a few milliseconds, once per crop for the whole class (cached by
+the caller). Row and column numbers are drawn along the top and left edges, so a
+crop keeps the coordinates it has in the full image.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from cnnviz.core.palette import KEPT_COLOR, WINDOW_COLOR, rgb
+from cnnviz.core.rendering import signed_rgb
+
+CELL = 40
+"""Side of one cell, in pixels of the picture."""
+LABEL_COLOR = (90, 90, 90)
+PANEL_GAP = 64
+"""Room between two panels of the arithmetic picture, for the × and = signs."""
+
+
+@functools.lru_cache(maxsize=8)
+def _font(size: int):
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
+
+
+def number_text(value: float) -> str:
+    """A cell's number: integers as integers, others with up to 4 significant digits.
+
+    >>> number_text(216.0), number_text(-0.25), number_text(1 / 3)
+    ('216', '-0.25', '0.3333')
+    """
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def cell_colours(values: np.ndarray, *, signed: bool, limit: float | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 colours: gray 0..255 (clipped), or the signed scale centred on 0."""
+    values = np.asarray(values, dtype=np.float64)
+    if signed:
+        return signed_rgb(values, limit=limit)
+    gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=-1)
+
+
+def _cell(*matrices: np.ndarray) -> int:
+    """One cell side that fits every number of ``matrices`` in the cell font."""
+    widest = max(_font(15).getlength(number_text(v)) for m in matrices for v in np.asarray(m).ravel())
+    return max(CELL, int(widest) + 12)
+
+
+def _panel(draw, top: int, left: int, values: np.ndarray, colours: np.ndarray, origin, title, font, small,
+           cell: int) -> None:
+    rows, cols = values.shape
+    if title:
+        draw.text((left + cols * cell / 2, top - 30), title, fill=(17, 17, 17), font=font, anchor="ms")
+    for c in range(cols):
+        draw.text((left + c * cell + cell / 2, top - 6), str(origin[1] + c), fill=LABEL_COLOR, font=small, anchor="ms")
+    for r in range(rows):
+        draw.text((left - 6, top + r * cell + cell / 2), str(origin[0] + r), fill=LABEL_COLOR, font=small, anchor="rm")
+        for c in range(cols):
+            x, y = left + c * cell, top + r * cell
+            colour = tuple(int(v) for v in colours[r, c])
+            draw.rectangle((x, y, x + cell - 2, y + cell - 2), fill=colour)
+            luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+            text = number_text(values[r, c])
+            draw.text((x + cell / 2 - 1, y + cell / 2 - 1), text, fill=(0, 0, 0) if luma > 140 else (255, 255, 255),
+                      font=font, anchor="mm")
+
+
+def _sign(draw, x: float, y: float, *, times: bool, half: int = 9) -> None:
+    """A × or = sign drawn with lines (the built-in font has neither glyph at every size)."""
+    ink = dict(fill=(17, 17, 17), width=4)
+    if times:
+        draw.line((x - half, y - half, x + half, y + half), **ink)
+        draw.line((x - half, y + half, x + half, y - half), **ink)
+    else:
+        draw.line((x - half, y - 5, x + half, y - 5), **ink)
+        draw.line((x - half, y + 5, x + half, y + 5), **ink)
+
+
+def _frame(draw, top: int, left: int, box: tuple[int, int, int, int], colour: str, cell: int, width: int = 4) -> None:
+    r0, r1, c0, c1 = box
+    draw.rectangle((left + c0 * cell - 2, top + r0 * cell - 2, left + c1 * cell, top + r1 * cell),
+                   outline=rgb(colour), width=width)
+
+
+def matrix_picture(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), signed: bool = False,
+                   limit: float | None = None, title: str | None = None,
+                   frame: tuple[int, int, int, int] | None = None,
+                   ring: tuple[int, int] | None = None) -> np.ndarray:
+    """A small matrix as an (H, W, 3) uint8 picture: coloured cells with their numbers.
+
+    ``signed`` colours on the diverging scale (``limit`` at its ends, default the largest
+    absolute value), else gray 0..255. ``origin`` numbers the rows and columns; ``frame``
+    (r0, r1, c0, c1, in the crop's own cells) is outlined in the window colour, the cell
+    ``ring`` (row, column in the crop) in the colour of a kept pooling value.
+    """
+    from PIL import Image, ImageDraw
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.size == 0:
+        raise ValueError(f"expected a non-empty 2-D matrix, got shape {values.shape}")
+    rows, cols = values.shape
+    cell, top, left = _cell(values), (64 if title else 26), 40
+    picture = Image.new("RGB", (left + cols * cell + 8, top + rows * cell + 8), "white")
+    draw = ImageDraw.Draw(picture)
+    _panel(draw, top, left, values, cell_colours(values, signed=signed, limit=limit), origin, title,
+           _font(15), _font(12), cell)
+    if frame is not None:
+        _frame(draw, top, left, frame, WINDOW_COLOR, cell)
+    if ring is not None:
+        r, c = ring
+        draw.rectangle((left + c * cell + 3, top + r * cell + 3, left + (c + 1) * cell - 5, top + (r + 1) * cell - 5),
+                       outline=rgb(KEPT_COLOR), width=4)
+    return np.asarray(picture)
+
+
+def arithmetic_picture(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
+                       *, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Input window × kernel = products, side by side, every cell with its number.
+
+    The window is gray (0..255) and numbered with its input rows and columns; the kernel
+    and the products are on the signed scale, each with its own largest absolute value.
+    """
+    from PIL import Image, ImageDraw
+
+    window, kernel, products = (np.asarray(a, dtype=np.float64) for a in (window, kernel, products))
+    rows, cols = kernel.shape
+    cell = _cell(window, kernel, products)
+    top, left, width = 64, 40, cols * cell
+    picture = Image.new("RGB", (left + 3 * width + 2 * PANEL_GAP + 8, top + rows * cell + 8), "white")
+    draw = ImageDraw.Draw(picture)
+    font, small = _font(15), _font(12)
+    panels = (("input window", window, origin, cell_colours(window, signed=False)),
+              ("kernel", kernel, (0, 0), cell_colours(kernel, signed=True, limit=max(1e-9, np.abs(kernel).max()))),
+              ("products", products, (0, 0),
+               cell_colours(products, signed=True, limit=max(1e-9, np.abs(products).max()))))
+    for k, (title, values, where, colours) in enumerate(panels):
+        x = left + k * (width + PANEL_GAP)
+        _panel(draw, top, x, values, colours, where, title, font, small, cell)
+        if k:
+            _sign(draw, x - PANEL_GAP / 2 - 8, top + rows * cell / 2, times=k == 1)
+    return np.asarray(picture)

@@ -57,7 +57,7 @@ def results(image_name: str, image: np.ndarray) -> None:
         with st.container(key="conv_kernel_picture"):
             st.image(resources.matrix_png(settings.kernel, signed=True, limit=float(np.abs(settings.kernel).max()) or 1.0,
                                           title="The kernel"),
-                     width=min(520, 90 + 48 * settings.kernel.shape[1]), output_format="PNG")
+                     width="content", output_format="PNG")
         if min(settings.kernel.shape) % 2 == 0 or settings.kernel.shape[0] != settings.kernel.shape[1]:
             st.caption(f"Even or non-square kernel: its centre is row {settings.kernel.shape[0] // 2 + 1}, "
                        f"column {settings.kernel.shape[1] // 2 + 1} (index size//2, as scipy.ndimage anchors it).")

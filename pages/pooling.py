@@ -85,9 +85,9 @@ def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings
     p1, p2, p3 = st.columns([1, 1.2, 1])
     with p1:
         st.markdown(f"**Convolved image**: the window rows {r0}..{r1 - 1}, columns {c0}..{c1 - 1}")
-        st.image(resources.view_png(image, settings, ("framed conv", story["bounds"]),
-                                    lambda: framed(viewable(conv, signed=signed), story["bounds"])),
-                 width="stretch", output_format="PNG")
+        st.image(resources.view_jpeg(image, settings, ("framed conv", story["bounds"]),
+                                     lambda: framed(viewable(conv, signed=signed), story["bounds"])),
+                 width="stretch", output_format="JPEG")
     with p2:
         m0, m1 = max(r0 - 1, 0), min(r1 + 1, conv.shape[0])
         n0, n1 = max(c0 - 1, 0), min(c1 + 1, conv.shape[1])
@@ -101,9 +101,9 @@ def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings
                  caption="The window (red) and the value it keeps (orange), with a cell of its neighbours around it.")
     with p3:
         st.markdown(f"**Pooled image**: output cell row {row}, column {col}")
-        st.image(resources.view_png(image, settings, ("framed pooled", pool_key, row, col),
-                                    lambda: framed(viewable(pooled.values, signed=signed), (row, row + 1, col, col + 1))),
-                 width="stretch", output_format="PNG")
+        st.image(resources.view_jpeg(image, settings, ("framed pooled", pool_key, row, col),
+                                     lambda: framed(viewable(pooled.values, signed=signed), (row, row + 1, col, col + 1))),
+                 width="stretch", output_format="JPEG")
 
 
 @st.fragment

@@ -112,7 +112,7 @@ def explain_pixel(image: np.ndarray, raw: np.ndarray, shown: np.ndarray, setting
     top, left = cr - kr // 2, cc - kc // 2
     with st.container(key="conv_arith"):
         st.image(resources.arithmetic_png(info.window, info.kernel, info.products, origin=(top, left)),
-                 width=min(1100, 150 + 3 * 48 * kc), output_format="PNG")
+                 width="content", output_format="PNG")
     lines = [f"{w:g} × {k:g} = {p:g}" for w, k, p in zip(info.window.ravel(), info.kernel.ravel(), info.products.ravel())]
     shown_lines = lines if len(lines) <= 9 else [*lines[:8], f"… and {len(lines) - 8} more products"]
     weight_text = f"× {info.factor:g}" + (" (weight ÷ kernel sum)" if settings.normalise and conv.can_normalise(settings.kernel) else " (weight)")

@@ -91,9 +91,11 @@ def round_trip(key: str, label: str, matrix: np.ndarray) -> None:
     with a:
         st.markdown(f"**matplotlib** `savefig` → `plt.imread`: shape **{figure_back.shape}**, "
                     f"dtype **{figure_back.dtype}**, values {figure_back.min():.1f}..{figure_back.max():.1f}")
-        st.image(figure_png, width=260, output_format="PNG")
+        st.image(figure_png, width="content", output_format="PNG")
     with b:
         same = exact_back.shape == matrix.shape and bool(np.array_equal(exact_back, matrix))
         st.markdown(f"**Pillow** PNG of the matrix itself: shape **{exact_back.shape}**, dtype "
                     f"**{exact_back.dtype}**, identical to the matrix: **{'yes' if same else 'no'}**")
-        st.image(exact_png, width=260, output_format="PNG", caption="Each pixel drawn as a 24x24 block so you can see it")
+        side = resources.round_trip_block(exact_back.shape)
+        st.image(exact_png, width="content", output_format="PNG",
+                 caption=f"Each pixel drawn as a {side}x{side} block so you can see it")

@@ -40,18 +40,28 @@ def builtin_image(name: str) -> np.ndarray:
     return _read_only(images.builtin_image(name))
 
 
+ROUND_TRIP_SIDE = 260
+"""About how many pixels wide the Pixels page draws a matrix read back by Pillow (whole pixels per value)."""
+
+
+def round_trip_block(shape) -> int:
+    """Screen pixels per value when a matrix of ``shape`` is drawn about :data:`ROUND_TRIP_SIDE` wide."""
+    return max(1, ROUND_TRIP_SIDE // max(shape[:2]))
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes, bytes]:
     """The course's matplotlib round trip and Pillow's exact one of ``matrix``, with PNGs to show.
 
     Returns (what imread gives back, what Pillow gives back, a PNG of the first, a PNG of
-    the second with each pixel drawn as a 24x24 block). Cached for the whole class and
+    the second with each pixel drawn as a block, about :data:`ROUND_TRIP_SIDE` wide). Cached for the whole class and
     read-only: drawing and saving a matplotlib figure takes tens of milliseconds, and an
     edit of one matrix should not redraw the other's.
     """
     figure_back, exact_back = images.matplotlib_roundtrip(matrix), images.pillow_roundtrip(matrix)
     figure_png = images.png_bytes(np.rint(np.clip(figure_back, 0, 1) * 255).astype(np.uint8), compress_level=1)
-    exact_png = images.png_bytes(images.enlarge(exact_back, 24), compress_level=1)
+    exact_png = images.png_bytes(images.enlarge(exact_back, round_trip_block(exact_back.shape)),
+                                 compress_level=1)
     return _read_only(figure_back), _read_only(exact_back), figure_png, exact_png
 
 
@@ -66,6 +76,21 @@ def png_of(image: np.ndarray) -> bytes:
     return images.png_bytes(image, compress_level=1)
 
 
+MAX_PICTURE_WIDTH = 1460
+"""Widest picture st.image sends as it is: Streamlit resizes and re-encodes wider ones on every run
+(and pictures wider than an integer ``width=``), so cached pictures are made at most this wide and
+shown with ``width="stretch"`` or ``"content"``."""
+
+
+def _fitted_png(picture: np.ndarray) -> bytes:
+    if picture.shape[1] > MAX_PICTURE_WIDTH:
+        from PIL import Image
+
+        height = round(picture.shape[0] * MAX_PICTURE_WIDTH / picture.shape[1])
+        picture = np.asarray(Image.fromarray(picture).resize((MAX_PICTURE_WIDTH, height), Image.LANCZOS))
+    return images.png_bytes(picture, compress_level=1)
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def matrix_png(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), signed: bool = False,
                limit: float | None = None, title: str | None = None,
@@ -77,15 +102,14 @@ def matrix_png(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), signed: 
     """
     picture = number_pictures.matrix_picture(values, origin=origin, signed=signed, limit=limit, title=title,
                                              frame=frame, ring=ring)
-    return images.png_bytes(picture, compress_level=1)
+    return _fitted_png(picture)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def arithmetic_png(window: np.ndarray, kernel: np.ndarray, products: np.ndarray, *,
                    origin: tuple[int, int]) -> bytes:
     """PNG of input window × kernel = products (:func:`cnnviz.core.number_pictures.arithmetic_picture`)."""
-    return images.png_bytes(number_pictures.arithmetic_picture(window, kernel, products, origin=origin),
-                            compress_level=1)
+    return _fitted_png(number_pictures.arithmetic_picture(window, kernel, products, origin=origin))
 
 
 class EncodedPicture:
@@ -188,8 +212,9 @@ def pooled(image: np.ndarray, settings: convolution.ConvolutionSettings, **pool_
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _view_png(image: np.ndarray, settings_key: tuple, what: tuple, _build) -> bytes:
-    return images.png_bytes(_build(), compress_level=1)
+def _view_picture(image: np.ndarray, settings_key: tuple, what: tuple, jpeg: bool, _build) -> bytes:
+    picture = _build()
+    return images.jpeg_bytes(picture) if jpeg else images.png_bytes(picture, compress_level=1)
 
 
 def view_png(image: np.ndarray, settings: convolution.ConvolutionSettings, what: tuple, build) -> bytes:
@@ -198,4 +223,10 @@ def view_png(image: np.ndarray, settings: convolution.ConvolutionSettings, what:
     ``what`` names the picture completely (its kind and every option it depends on besides the
     image and the settings); ``build()`` makes the uint8 array on the first request.
     """
-    return _view_png(image, _settings_key(settings), what, build)
+    return _view_picture(image, _settings_key(settings), what, False, build)
+
+
+def view_jpeg(image: np.ndarray, settings: convolution.ConvolutionSettings, what: tuple, build) -> bytes:
+    """As :func:`view_png`, as JPEG: for the many pictures one per position (a window's frame), which
+    must encode fast and need not be exact."""
+    return _view_picture(image, _settings_key(settings), what, True, build)

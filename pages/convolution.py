@@ -7,7 +7,7 @@ from cnnviz.core import convolution as conv
 from cnnviz.core import images
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, links, resources, state
-from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker
+from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.painted_image import report_when_painted
 
@@ -129,5 +129,5 @@ explorer(picked_name, picked)
 idle()
 if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
     lab.slide_dialog(state.gray_matrix(), state.convolution_settings())
-links.caption(lab.cannot_travel(picked_name, state.gray_matrix()) or
+links.caption(link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL)) or
               ["The image, kernel, options and chosen pixel are all in it."])

@@ -54,16 +54,6 @@ def write_link(settings: conv.ConvolutionSettings, image_name: str, matrix: np.n
     links.sync("convolution")
 
 
-def cannot_travel(image_name: str, matrix: np.ndarray) -> list[str]:
-    """What the link caption says cannot travel in this view's link."""
-    if image_name == UPLOAD:
-        return [UPLOAD_NOTE.format(instead="the stairwell")]
-    if image_name == MY_MATRIX and not share_link.can_travel(matrix):
-        return [f"Your {matrix.shape[0]}x{matrix.shape[1]} matrix is larger than a link carries "
-                f"({share_link.MAX_LINK_SIDE}x{share_link.MAX_LINK_SIDE}): whoever opens it sees the smiley instead."]
-    return []
-
-
 def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, int]:
     """Choose the output pixel to explain: click the small picture or type row and column."""
     rows, cols = conv.output_shape(image_shape, settings.kernel.shape, padding=settings.padding, stride=settings.stride)

@@ -31,6 +31,18 @@ UPLOAD_NOTE = "An uploaded image cannot travel in a link: whoever opens it sees 
 """What the link caption says when the view shows an upload."""
 
 
+def link_notes(choice: str) -> list[str]:
+    """What cannot travel in the link of a view working on ``choice`` (of :func:`input_image_picker`)."""
+    if choice == UPLOAD:
+        return [UPLOAD_NOTE.format(instead="the stairwell")]
+    matrix = state.gray_matrix()
+    if choice == MY_MATRIX and not share_link.can_travel(matrix):
+        side = share_link.MAX_LINK_SIDE
+        return [f"Your {matrix.shape[0]}x{matrix.shape[1]} matrix is larger than a link carries ({side}x{side}): "
+                "whoever opens it sees the course's smiley instead."]
+    return []
+
+
 def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> uploads.DecodedImage | None:
     """A checked image upload. Bad files get a message; the last good upload stays in use.
 

@@ -37,6 +37,9 @@ SHOWN_KEY = "links_shown"
 SETTINGS_SHOWN_KEY = "links_settings_shown"
 """page -> the kernel and options it shows (Convolution and Pooling)."""
 
+WARNING_KEY = "links_warning"
+"""(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
+
 _MARKDOWN = "\\`*_[]$~<>|#{}"
 
 
@@ -83,11 +86,23 @@ def problems(page: str) -> list[str]:
 
 
 def warn(page: str) -> None:
-    """One warning naming each ignored parameter of the link that opened ``page`` and why."""
+    """One warning naming each ignored parameter of the link that opened ``page`` and why.
+
+    Drawn into a placeholder, so what the page finds further down (a cell outside the
+    picture) joins the same warning at :func:`sync`.
+    """
+    st.session_state[WARNING_KEY] = (page, st.empty(), 0)
+    _draw_warning(page)
+
+
+def _draw_warning(page: str) -> None:
+    owner, placeholder, drawn = st.session_state.get(WARNING_KEY, (None, None, 0))
     found = problems(page)
-    if found:
-        st.warning("**Some of this link's settings were ignored**; the rest of the view is as linked.\n\n"
-                   + "\n".join(f"- {as_text(p)}" for p in found), icon=":material/link_off:")
+    if owner != page or len(found) == drawn:
+        return
+    placeholder.warning("**Some of this link's settings were ignored**; the rest of the view is as linked.\n\n"
+                        + "\n".join(f"- {as_text(p)}" for p in found), icon=":material/link_off:")
+    st.session_state[WARNING_KEY] = (page, placeholder, len(found))
 
 
 def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) -> None:
@@ -103,7 +118,12 @@ def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) 
 
 
 def sync(page: str) -> None:
-    """Make the URL carry what ``page`` shows (nothing is sent when it already does)."""
+    """Make the URL carry what ``page`` shows (nothing is sent when it already does).
+
+    At the end of a full run, also adds what the page found meanwhile to its warning.
+    """
+    if not _in_fragment_run():
+        _draw_warning(page)
     values = st.session_state.get(SHOWN_KEY, {}).get(page, {})
     settings = st.session_state.get(SETTINGS_SHOWN_KEY, {}).get(page)
     params = share_link.write_query(page, values, settings)

@@ -37,6 +37,9 @@ LIMITS = {
 }
 """Bounds a shared classroom server accepts for one training (an int: from 1 to it)."""
 
+LINK_ARCHITECTURES = ("dense", "cnn", "custom")
+"""The Train page's models (the course's dense network, its CNN, a custom CNN) as ``arch=`` link values."""
+
 FILTER_CHOICES = (4, 8, 16, 32, 64, 128)
 DENSE_UNIT_CHOICES = (5, 10, 20, 50, 100, 200)
 CUSTOM_DEFAULTS = {"filters": 32, "kernel_size": 3, "blocks": 2, "dense_units": 20}

@@ -383,9 +383,6 @@ VIEWS = ("grid", "filters", "kernels", "predict", "draw")
 MODEL_SOURCES = ("shipped", "trained", "upload")
 """Where the Activations page's model comes from; only the shipped model can travel in a link."""
 
-ARCHITECTURES = ("dense", "cnn", "custom")
-"""The Train page's models, as ``arch=`` values."""
-
 PAGES: dict[str, tuple[Param, ...]] = {
     "pixels": (
         _GRAY,
@@ -410,7 +407,7 @@ PAGES: dict[str, tuple[Param, ...]] = {
         integer("test_image", 0, TEST_SIZE - 1, 0),
     ),
     "train": (
-        choice("arch", ARCHITECTURES, "cnn"),
+        choice("arch", architecture.LINK_ARCHITECTURES, "cnn"),
         number_choice("filters", architecture.FILTER_CHOICES, architecture.CUSTOM_DEFAULTS["filters"]),
         integer("kernel_size", *architecture.LIMITS["kernel_size"], architecture.CUSTOM_DEFAULTS["kernel_size"]),
         integer("blocks", *architecture.LIMITS["blocks"], architecture.CUSTOM_DEFAULTS["blocks"]),

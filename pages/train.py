@@ -51,7 +51,7 @@ shape_error = tv.model_summary(arch)
 # --- Training ------------------------------------------------------------------
 st.header("2 · Train it", divider="gray")
 settings = tv.training_settings()
-links.sync("train")  # before a training starts: the address bar holds these settings meanwhile
+links.sync("train", done=False)  # before a training starts: the address bar holds these settings meanwhile
 b1, b2, _ = st.columns([1, 1, 4])
 start = tv.clicked(b1, "Start training", "train_start", type="primary", disabled=bool(shape_error))
 stop = tv.clicked(b2, "Stop", "train_stop", help="Ends the training; the model keeps what it learnt.")

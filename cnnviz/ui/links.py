@@ -37,6 +37,9 @@ SHOWN_KEY = "links_shown"
 SETTINGS_SHOWN_KEY = "links_settings_shown"
 """page -> the kernel and options it shows (Convolution and Pooling)."""
 
+OPENING_KEY = "links_opening"
+"""The page whose link is being read in this full run (until its :func:`sync`)."""
+
 WARNING_KEY = "links_warning"
 """(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
 
@@ -64,6 +67,7 @@ def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.L
     if page in read:
         return None
     read.add(page)
+    st.session_state[OPENING_KEY] = page
     try:
         view = share_link.read_query(page, query(), base=base)
     except Exception as exc:  # noqa: BLE001 - a link must never break a page
@@ -78,6 +82,16 @@ def ignored(page: str, message: str) -> None:
     problems = st.session_state.setdefault(PROBLEMS_KEY, {}).setdefault(page, [])
     if message not in problems:
         problems.append(message)
+
+
+def keep_within(page: str, key: str, name: str, last: int, what: str) -> None:
+    """Before the widget ``key`` is drawn: a linked value above ``last`` becomes ``last`` (a widget would
+    refuse it), and the warning says so. ``what`` ends the sentence, e.g. "this layer has 64 filters"."""
+    value = st.session_state.get(key)
+    if isinstance(value, int) and value > last:
+        st.session_state[key] = last
+        if st.session_state.get(OPENING_KEY) == page:  # asked for by the link, not by a change since
+            ignored(page, f"{name}={value} was ignored: {what} ({last} is shown).")
 
 
 def problems(page: str) -> list[str]:
@@ -117,13 +131,15 @@ def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) 
         sync(page)
 
 
-def sync(page: str) -> None:
+def sync(page: str, *, done: bool = True) -> None:
     """Make the URL carry what ``page`` shows (nothing is sent when it already does).
 
-    At the end of a full run, also adds what the page found meanwhile to its warning.
+    At the end of a full run (``done``), also adds what the page found meanwhile to its warning.
     """
-    if not _in_fragment_run():
+    if done and not _in_fragment_run():
         _draw_warning(page)
+        if st.session_state.get(OPENING_KEY) == page:
+            st.session_state[OPENING_KEY] = None
     values = st.session_state.get(SHOWN_KEY, {}).get(page, {})
     settings = st.session_state.get(SETTINGS_SHOWN_KEY, {}).get(page)
     params = share_link.write_query(page, values, settings)

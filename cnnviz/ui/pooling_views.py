@@ -52,11 +52,8 @@ def cell_slider(column, label: str, key: str, count: int) -> int:
     """An output row or column of the pooled image (a linked one is kept inside it, and named if it was not)."""
     if count <= 1:
         return 0
-    value = st.session_state.get(key)
-    if value is not None and value > count - 1:
-        st.session_state[key] = count - 1
-        links.ignored("pooling", f"{'row' if key == ROW_KEY else 'col'}={value} was ignored: the pooled image has "
-                                 f"{count} {'rows' if key == ROW_KEY else 'columns'} (the last is shown).")
+    name, what = ("row", "rows") if key == ROW_KEY else ("col", "columns")
+    links.keep_within("pooling", key, name, count - 1, f"the pooled image has {count} {what}")
     return column.slider(label, 0, count - 1, count // 2, key=key)
 
 

@@ -371,8 +371,10 @@ def settings_from_query(params, base=None):
 # Every page's parameters
 # --------------------------------------------------------------------------
 
-_IMAGE_ALIASES = {name: slug for slug, name in BUILTIN_SLUGS.items()}
-"""Old links and hand-typed ones may name a built-in image as the menu does (``img=Coins``)."""
+_IMAGE_ALIASES = {name: slug for slug, name in BUILTIN_SLUGS.items()} | {
+    "Stairwell (course, 512x512)": STAIRWELL, "My matrix from the Pixels page": MY_MATRIX}
+"""Hand-typed links, and those the Convolution page wrote before every page had one, name an image
+as the picker did then (``img=Coins``, ``img=My matrix from the Pixels page``)."""
 _INPUT_IMAGES = (STAIRWELL, MY_MATRIX, *BUILTIN_SLUGS)
 _CELL = (integer("row", 0, MAX_CELL), integer("col", 0, MAX_CELL))
 _GRAY = matrix("gray", images.SMILEY)

@@ -14,7 +14,7 @@ from cnnviz.core import convolution as conv
 from cnnviz.core import explain, images, share_link
 from cnnviz.figures import convolution as conv_figures
 from cnnviz.ui import links, resources, state
-from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, UPLOAD, UPLOAD_NOTE, image_from_link, image_link_value
+from cnnviz.ui.image_inputs import MY_MATRIX, image_from_link, image_link_value
 from cnnviz.ui.matrix_editor import set_matrix
 
 IMAGE_KEY, PIXEL_KEY = "conv_image", "conv_pixel"

@@ -7,11 +7,12 @@ from cnnviz.core import activation_inputs as act
 from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
 from cnnviz.core.palette import ACTIVATION_COLORSCALES
 from cnnviz.figures import network
-from cnnviz.ui import frame, resources, state
+from cnnviz.ui import frame, links, resources, state
 
 frame.require_app_frame()
 with st.spinner("Starting TensorFlow (once per server)…"):
     from cnnviz.ui import activation_views, models  # TensorFlow only on the pages that need it
+activation_views.read_link()
 HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
 SCALE_LABELS = {"map": "Each map its own range", "layer": "One range per layer"}
 
@@ -22,6 +23,7 @@ st.markdown(
     "26x26 after the first convolution, 13x13 after pooling, 11x11, 5x5. Bright = strong "
     f"activation. The idea comes from [{act.PAPER_TITLE}]({act.PAPER_URL})."
 )
+links.warn("activations")
 explorer, model_name = models.activation_model_picker("act_source")
 if explorer is None:
     st.stop()
@@ -30,6 +32,7 @@ st.caption(f"Exploring {model_name}: " + " → ".join(
 
 fashion, data_problem = resources.fashion_mnist()
 map_layers = explorer.map_layers()
+activation_views.seed_from_model(map_layers)
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1.2, 1, 1.6, 1.3])
     if fashion is None:
@@ -55,10 +58,14 @@ with st.container(border=True):
             except ValueError as exc:
                 st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
                 indices = (0, 23, 28)
+        links.show("activations", **{"class": str(label)}, count=count, how=how,
+                   seed=seed if how == "random" else None,
+                   indices=tuple(indices) if how == "index" and tuple(indices) != (0, 23, 28) else None)
     layers = st.multiselect("Layers", map_layers, default=map_layers, key="act_layers",
                             help="Every convolution and pooling layer by default.") or map_layers
     d1, d2, d3, d4 = st.columns([1, 1, 1.4, 1.4])
     max_filter = min(explorer.filters(n) for n in layers) - 1
+    activation_views.seed_filter(max_filter)
     filter_index = d1.number_input(f"Filter (0 to {max_filter})", 0, max_filter,
                                    min(act.COURSE_FILTER, max_filter), key="act_filter",
                                    help="The course's CONVOLUTION_NUMBER: which of the layer's maps to show.")
@@ -68,6 +75,9 @@ with st.container(border=True):
     input_axes = d4.toggle("Same 28x28 axes for all", True, key="act_axes",
                            help="On: every map keeps its real size, so you see it shrink. "
                                 "Off: each map fills its cell.")
+    links.show("activations", layers=None if layers == map_layers else tuple(layers),
+               filter=None if filter_index == min(act.COURSE_FILTER, max_filter) else int(filter_index),
+               cmap=colorscale, scale=scale, axes=input_axes)
 
 if test_images is not None:
     chosen = act.select_images(test_labels, label, count, how=how, seed=seed, indices=indices)
@@ -78,8 +88,10 @@ else:
     true, row_labels = None, ["your drawing"]
 
 grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
-    ["Activation grid", "All filters of one layer", "Learned kernels", "Predictions", "Draw your own"],
-    key="act_view", on_change="rerun")
+    list(activation_views.VIEW_LABELS.values()), key="act_view", on_change="rerun")
+links.show("activations", view=next((v for v, label in activation_views.VIEW_LABELS.items()
+                                     if label == st.session_state.get("act_view")), None),
+           f_image=None, f_layer=None, learned=None)
 
 with grid_tab:
     if grid_tab.open:
@@ -94,9 +106,12 @@ with grid_tab:
 with filters_tab:
     if filters_tab.open:
         f1, f2 = st.columns(2)
+        links.keep_within("activations", "act_f_image", "f_image", len(images) - 1,
+                          f"{len(images)} images are shown")
         row = f1.selectbox("Image", range(len(images)), format_func=row_labels.__getitem__, key="act_f_image")
         layer = f2.selectbox("Layer", map_layers, key="act_f_layer")
         maps = explorer.maps(images[row:row + 1], layer)[0]
+        links.show("activations", f_image=row, f_layer=None if layer == map_layers[0] else (layer,))
         st.plotly_chart(network.filter_grid(
             maps, colorscale=colorscale, scale=scale,
             title=f"All {maps.shape[-1]} maps of {layer} ({maps.shape[0]}x{maps.shape[1]}) for {row_labels[row]}"),
@@ -119,6 +134,11 @@ with predict_tab:
 
 with draw_tab:
     if draw_tab.open:
+        st.caption(":material/link_off: Your drawing stays in this browser: a link to this tab opens it "
+                   "on the first image of the grid.")
         activation_views.activation_playground(explorer, layers, filter_index, colorscale=colorscale,
                                  scale=scale, input_axes=input_axes,
                                  start=None if test_images is None else images[0])
+links.caption(["The shipped model, the images and every setting travel in it; a model trained or uploaded "
+               "in this session, and a drawing, do not (the link opens the shipped CNN and the grid's first image)."])
+links.sync("activations")

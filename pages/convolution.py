@@ -6,8 +6,8 @@ import streamlit as st
 from cnnviz.core import convolution as conv
 from cnnviz.core import images
 from cnnviz.ui import convolution_lab as lab
-from cnnviz.ui import frame, resources, state
-from cnnviz.ui.image_inputs import STAIRWELL, UPLOAD, input_image_picker
+from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.painted_image import report_when_painted
 
@@ -106,8 +106,7 @@ def idle() -> None:
 
 
 lab.read_link()
-for problem in st.session_state.get(lab.LINK_PROBLEMS_KEY, []):
-    st.warning(f"From the link: {problem}", icon=":material/link_off:")
+links.warn("convolution")
 with st.expander("What is a kernel, and why do edge kernels light up edges?", expanded=True, icon=":material/school:"):
     st.markdown(
         "A **kernel** (or filter) is a small grid of numbers. To compute one output pixel, lay the kernel over the "
@@ -130,7 +129,5 @@ explorer(picked_name, picked)
 idle()
 if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
     lab.slide_dialog(state.gray_matrix(), state.convolution_settings())
-st.caption(":material/link: **Share this view:** copy the address from your browser's address bar. "
-           + ("Uploaded images cannot travel in a link: whoever opens it sees the stairwell instead."
-              if st.session_state.get(lab.IMAGE_KEY) == UPLOAD else
-              "The image, kernel, options and chosen pixel are all in it."))
+links.caption(link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL)) or
+              ["The image, kernel, options and chosen pixel are all in it."])

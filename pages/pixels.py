@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz.core import images
+from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
-from cnnviz.ui import frame, resources, state
+from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pixels_views as pv
-from cnnviz.ui.image_inputs import UPLOAD, image_upload
+from cnnviz.ui.image_inputs import UPLOAD, UPLOAD_NOTE, image_upload
 from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
 
 GRAY_EDITOR = "gray_editor"
@@ -15,7 +15,9 @@ GRAY, RGB, ROUND_TRIP = "pixels_gray", "pixels_rgb", "pixels_round_trip"
 """Keyed fragments: an edit reruns its own section and the round trip, which shows both matrices."""
 
 frame.require_app_frame()
+pv.read_link(GRAY_EDITOR)
 st.title("Pixels are numbers")
+links.warn("pixels")
 st.markdown(
     "A computer does not see a smiley or an astronaut: it sees a **matrix of numbers**. "
     "In a grayscale image every number is one pixel's brightness, from **0 (black)** to **255 (white)**."
@@ -41,6 +43,7 @@ def grayscale_section() -> None:
                 "one number per pixel. This matrix is kept while you visit the other pages, and "
                 "**Convolution** and **Pooling** offer it as an input image.")
     pv.downloads(matrix)
+    links.show("pixels", gray=pv.travelling(matrix, "gray"))
 
 
 def reset_rgb() -> None:
@@ -72,6 +75,7 @@ def rgb_section() -> None:
         st.markdown("The same array as numpy prints it:")
         st.code(np.array2string(rgb, separator=", "), language="python")
         st.button("Reset to the course's 3x3 grid", key="rgb_reset", on_click=reset_rgb)
+    links.show("pixels", rgb=pv.travelling(rgb, "colour"))
 
 
 @st.fragment
@@ -81,6 +85,8 @@ def image_section() -> None:
     choice = st.selectbox("Picture", options, key="pixels_picture",
                           help="Pictures bundled with scikit-image, or your own PNG/JPEG.")
     if choice == UPLOAD:
+        st.caption(":material/link_off: " + UPLOAD_NOTE.format(instead=f"the {images.DEFAULT_BUILTIN.split(' (')[0]}"))
+        links.show("pixels", img=None, zoom=None, top=None, left=None)
         decoded = image_upload("pixels_upload")
         if decoded is None:
             st.caption("No picture uploaded yet.")
@@ -96,7 +102,9 @@ def image_section() -> None:
     m4.metric("Number of values", f"{info['values']:,}")
     st.markdown("The top-left 3x3 pixels, as the course prints them (`image[0:3, 0:3]`):")
     st.code(np.array2string(picture[0:3, 0:3]), language="python")
-    pv.zoom_window(picture)
+    window = pv.zoom_window(picture)
+    if choice != UPLOAD:
+        links.show("pixels", img=share_link.image_slug(choice), **window)
 
 
 
@@ -118,3 +126,6 @@ grayscale_section()
 rgb_section()
 image_section()
 round_trip_section()
+links.caption([f"Matrices up to {share_link.MAX_LINK_SIDE}x{share_link.MAX_LINK_SIDE}, the picture and its zoom "
+               "window travel in it; an uploaded picture does not."])
+links.sync("pixels")

@@ -4,13 +4,16 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core import convolution, kernels, pooling
-from cnnviz.ui import frame, resources, state
-from cnnviz.ui.image_inputs import input_image_picker
+from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui import pooling_views as pv
+from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, image_link_value, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.pooling_views import STAGE_ZOOM, framed, pool_controls, shape_label, viewable, zoom
 
 frame.require_app_frame()
+pv.read_link(fashion_available=resources.local_fashion_mnist() is not None)
 st.title("Pooling")
+links.warn("pooling")
 st.markdown(
     "The course's *manual pooling*: convolve the image, then keep only the **largest value of every "
     "4x4 block**, \"reducing the amount of information while keeping the features that were "
@@ -22,7 +25,10 @@ st.markdown(
 def pipeline() -> None:
     left, right = st.columns([1, 2])
     with left:
-        name, image = input_image_picker("pool_image")
+        name, image = input_image_picker(pv.IMAGE_KEY)
+        choice = st.session_state.get(pv.IMAGE_KEY, STAIRWELL)
+        for note in link_notes(choice):
+            st.caption(f":material/link_off: {note}")
     with right:
         conv_controls = st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
                                     icon=":material/blur_on:", key="pool_conv_open", on_change="rerun")
@@ -33,6 +39,8 @@ def pipeline() -> None:
         st.caption(f"**{name}** `[{kernels.format_kernel(settings.kernel, row_sep='; ')}]` · weight "
                    f"{settings.weight:g} · stride {settings.stride} · {convolution.PADDING_LABELS[settings.padding]} · "
                    f"{convolution.MAPPING_LABELS[settings.mapping]}")
+    links.show("pooling", settings, img=image_link_value(choice),
+               gray=state.gray_matrix() if choice == MY_MATRIX and not link_notes(choice) else None)
     pooling_lab(image, settings)
     shrink_section(image, settings)
 
@@ -42,6 +50,7 @@ def pooling_lab(image: np.ndarray, settings: convolution.ConvolutionSettings) ->
     """Pool controls, the three panels and the explorer: a pool change reruns only this."""
     options = pool_controls()
     signed = settings.mapping == "signed"
+    links.show("pooling", **pv.link_values(options))
     try:
         pooled = resources.pooled(image, settings, **options)
     except ValueError as exc:
@@ -57,6 +66,8 @@ def pooling_lab(image: np.ndarray, settings: convolution.ConvolutionSettings) ->
                 v, zoom(v.shape), signed=signed and t != "Original")), width="stretch", output_format="PNG")
     if pooled is not None:
         window_explorer(image, settings, options, pooled)
+    else:
+        links.show("pooling", row=None, col=None)
 
 
 @st.fragment
@@ -67,8 +78,9 @@ def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings
     signed = settings.mapping == "signed"
     rows, cols = pooled.shape[:2]
     a, b = st.columns(2)
-    row = a.slider("Output row", 0, rows - 1, rows // 2, key="pool_cell_row") if rows > 1 else 0
-    col = b.slider("Output column", 0, cols - 1, cols // 2, key="pool_cell_col") if cols > 1 else 0
+    row = pv.cell_slider(a, "Output row", pv.ROW_KEY, rows)
+    col = pv.cell_slider(b, "Output column", pv.COL_KEY, cols)
+    links.show("pooling", row=None if row == rows // 2 else row, col=None if col == cols // 2 else col)
     story = pooling.describe_window(pooled, conv, row, col)
     r0, r1, c0, c1 = story["bounds"]
     count = story["values"].size
@@ -113,14 +125,17 @@ def shrink_section(image: np.ndarray, settings) -> None:
                 "image: 28 → 26 → 13 → 11 → 5. Each step keeps the features and drops the detail.")
     fashion = resources.local_fashion_mnist()
     a, b, c = st.columns([1, 1, 2])
-    stages = a.slider("Conv + pool stages", 1, 3, 2, key="pool_stages")
-    sources = (["A Fashion-MNIST image"] if fashion is not None else []) + ["This page's image, shrunk to 28x28"]
+    stages = a.slider("Conv + pool stages", 1, pooling.MAX_STAGES, pooling.DEFAULT_STAGES, key="pool_stages")
+    sources = ([pv.FASHION_SOURCE] if fashion is not None else []) + [pv.IMAGE_SOURCE]
     source = b.radio("Input", sources, key="pool_stage_source")
-    if source == sources[0] and fashion is not None:
+    index = None
+    if source == pv.FASHION_SOURCE and fashion is not None:
         index = c.slider("Test image number", 0, len(fashion["test_raw"]) - 1, 0, key="pool_stage_index")
         small = fashion["test_raw"][index]
     else:
         small = pooling.cnn_input(image)
+    links.show("pooling", stages=stages, stage_input="fashion" if source == pv.FASHION_SOURCE else "image",
+               test_image=index)
     kernel = settings.kernel if settings.kernel.shape == (3, 3) else convolution.COURSE_KERNEL
     if settings.kernel.shape != (3, 3):
         st.caption("The kernel on this page is not 3x3: the stages use the course's kernel.")
@@ -134,3 +149,5 @@ def shrink_section(image: np.ndarray, settings) -> None:
 
 
 pipeline()
+links.caption(["The image (not an upload), kernel, options, pool and the cell explained are all in it."])
+links.sync("pooling")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.core import data
-from cnnviz.ui import frame, resources, state
+from cnnviz.ui import frame, links, resources, state
 
 frame.require_app_frame()
 st.title("Train a network")
@@ -14,6 +14,8 @@ st.markdown(
 )
 with st.spinner("Starting TensorFlow (once per server)…"):
     from cnnviz.ui import training_view as tv  # TensorFlow only on the pages that need it
+tv.read_link()
+links.warn("train")
 
 fashion, problem = resources.fashion_mnist()
 if fashion is None:
@@ -49,6 +51,7 @@ shape_error = tv.model_summary(arch)
 # --- Training ------------------------------------------------------------------
 st.header("2 · Train it", divider="gray")
 settings = tv.training_settings()
+links.sync("train", done=False)  # before a training starts: the address bar holds these settings meanwhile
 b1, b2, _ = st.columns([1, 1, 4])
 start = tv.clicked(b1, "Start training", "train_start", type="primary", disabled=bool(shape_error))
 stop = tv.clicked(b2, "Stop", "train_stop", help="Ends the training; the model keeps what it learnt.")
@@ -71,3 +74,5 @@ st.header("4 · The limitation of dense networks: move the items", divider="gray
 st.markdown("Fashion-MNIST items are **centred**. Move the test images a few pixels and see which "
             "network still recognises them (the trained models shipped with the app, and yours).")
 tv.shifted_images(last, fashion)
+links.caption(["The model and its settings travel in it, not a training: whoever opens it trains their own."])
+links.sync("train")

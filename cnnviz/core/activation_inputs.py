@@ -24,6 +24,9 @@ SCALES = ("map", "layer")
 
 MAX_IMAGES = 10
 
+MAX_SEED = 1_000_000
+"""Largest seed for a random choice of images."""
+
 COURSE_LABEL = 9
 COURSE_FILTER = 1
 COURSE_IMAGES = 3

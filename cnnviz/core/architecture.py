@@ -37,6 +37,25 @@ LIMITS = {
 }
 """Bounds a shared classroom server accepts for one training (an int: from 1 to it)."""
 
+LINK_ARCHITECTURES = ("dense", "cnn", "custom")
+"""The Train page's models (the course's dense network, its CNN, a custom CNN) as ``arch=`` link values."""
+
+FILTER_CHOICES = (4, 8, 16, 32, 64, 128)
+DENSE_UNIT_CHOICES = (5, 10, 20, 50, 100, 200)
+CUSTOM_DEFAULTS = {"filters": 32, "kernel_size": 3, "blocks": 2, "dense_units": 20}
+"""What the Train page offers for a custom CNN, and where it starts."""
+
+BATCH_CHOICES = (16, 32, 64, 128, 256, 512)
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01)
+TRAIN_SIZES = (500, 1000, 2000, 5000, 10000, 20000, LIMITS["train_size"])
+DEFAULT_EPOCHS = 3
+DEFAULT_TRAIN_SIZE = 5000
+"""The Train page's training settings: what it offers and where it starts (short runs on a subset)."""
+
+MAX_SHIFT = 10
+DEFAULT_SHIFT = 6
+"""Largest shift (pixels) of the Train page's shifted test images, and where it starts."""
+
 
 class ShapeError(ValueError):
     """A custom CNN whose feature maps would shrink below 1x1; the message shows the arithmetic."""

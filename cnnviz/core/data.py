@@ -95,6 +95,9 @@ VALIDATION_SIZE = 6000
 """Training images held out (the last ones) to choose settings and draw validation curves;
 the 10,000 test images are kept for the final measurement."""
 
+TEST_SIZE = 10_000
+"""Fashion-MNIST's test images (numbered 0 to 9,999)."""
+
 DOWNLOAD_TIMEOUT_S = 120.0
 """How long Keras' loader (cache or download) may take before we give up."""
 

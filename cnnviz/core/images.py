@@ -48,6 +48,9 @@ ASTRONAUT_CROP = (slice(100, 164), slice(200, 264))
 MAX_MATRIX_SIDE = 64
 """Largest side of the editable grayscale matrix (a grid bigger than this is unreadable)."""
 
+ZOOM_WINDOWS = (4, 8, 16, 32)
+"""Sides of the Pixels page's zoom window (up to 32 grey values, or 8 colour pixels, are printed)."""
+
 # --------------------------------------------------------------------------
 # Built-in images
 # --------------------------------------------------------------------------

@@ -31,6 +31,10 @@ MAX_POOL_SIZE = 8
 COURSE_POOL_SIZE = 4
 """The course's manual pooling: 4x4 blocks, stride 4."""
 
+MAX_STAGES = 3
+DEFAULT_STAGES = 2
+"""Conv + pool stages the Pooling page shows on a 28x28 image (the course's CNN has two)."""
+
 
 # --------------------------------------------------------------------------
 # Options and shapes

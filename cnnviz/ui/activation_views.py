@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from cnnviz.core import images
+from cnnviz.core import images, share_link
 from cnnviz.core.activation_inputs import draw_stroke, to_model_input
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.figures import network
-from cnnviz.ui import frame, state
+from cnnviz.ui import frame, links, state
 from cnnviz.ui.image_inputs import image_upload
 from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
 
@@ -19,6 +19,61 @@ DRAW_EDITOR = "act_draw_editor"
 DRAW_SCALE = 12
 """Each of the 28x28 pixels is drawn as a 12x12 block (a 336-pixel canvas)."""
 NO_PLOT_BAR = {"displayModeBar": False}
+VIEW_LABELS = dict(zip(share_link.VIEWS, ("Activation grid", "All filters of one layer", "Learned kernels",
+                                          "Predictions", "Draw your own")))
+"""``view=`` link value -> the tab's label."""
+_WIDGETS = {"count": "act_count", "how": "act_how", "seed": "act_seed", "cmap": "act_cmap", "scale": "act_scale",
+            "axes": "act_axes", "f_image": "act_f_image", "learned": "act_kernel"}
+"""Link parameter -> the widget it seeds (the others need the model: see :func:`seed_from_model`)."""
+PENDING_KEY = "act_link_pending"
+"""What the link asked for that depends on the model (layers, filter, f_layer), checked once it is loaded."""
+CANNOT_TRAVEL = {"trained": "a model trained in this session", "upload": "an uploaded model"}
+
+
+def read_link() -> None:
+    """When a link opened the page: the class, images, view and display settings (before the widgets exist)."""
+    view = links.start("activations")
+    if view is None:
+        return
+    values = dict(view.values)
+    model = values.pop("model", "shipped")
+    if model in CANNOT_TRAVEL:
+        links.ignored("activations", f"model={model!r} was ignored: {CANNOT_TRAVEL[model]} cannot travel in a "
+                                     "link; the shipped CNN is shown instead.")
+    if "class" in values:
+        st.session_state["act_class"] = int(values.pop("class"))
+    if "indices" in values:
+        st.session_state["act_indices"] = ", ".join(map(str, values.pop("indices")))
+    if "view" in values:
+        st.session_state["act_view"] = VIEW_LABELS[values.pop("view")]
+    st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("layers", "filter", "f_layer") if k in values}
+    for name, value in values.items():
+        st.session_state[_WIDGETS[name]] = value
+
+
+def seed_from_model(map_layers: list[str]) -> None:
+    """The layers (and the filters tab's layer) a link asked for, checked against this model's layers."""
+    pending = st.session_state.get(PENDING_KEY, {})
+    for name, key in (("layers", "act_layers"), ("f_layer", "act_f_layer")):
+        if name not in pending:
+            continue
+        asked = pending.pop(name)
+        known = [layer for layer in asked if layer in map_layers]
+        unknown = [layer for layer in asked if layer not in map_layers]
+        if unknown:
+            links.ignored("activations", f"{name}: {', '.join(map(repr, unknown))[:120]} ignored: this model's "
+                                         f"maps are {', '.join(map_layers)}.")
+        if known:
+            st.session_state[key] = known if name == "layers" else known[0]
+
+
+def seed_filter(max_filter: int) -> None:
+    """The filter a link asked for, kept within the chosen layers' filters."""
+    pending = st.session_state.get(PENDING_KEY, {})
+    if "filter" in pending:
+        st.session_state["act_filter"] = pending.pop("filter")
+    links.keep_within("activations", "act_filter", "filter", max_filter,
+                      f"the chosen layers have filters 0 to {max_filter}")
 
 
 def _set_drawing(image: np.ndarray) -> None:
@@ -95,9 +150,11 @@ def learned_kernels(explorer) -> None:
         "scaled to 0..1; the weights are small (mostly about ±0.1 to ±0.5)."
     )
     c1, c2 = st.columns([1, 2])
+    links.keep_within("activations", "act_kernel", "learned", count - 1, f"{name} has kernels 0 to {count - 1}")
     k = c1.number_input(f"Kernel (0 to {count - 1})", 0, count - 1, min(1, count - 1), key="act_kernel")
     c1.dataframe(pd.DataFrame(kernels[k]).style.format("{:+.3f}"), hide_index=False)
     c1.caption(f"bias {biases[k]:+.4f}")
+    links.show("activations", learned=None if k == min(1, count - 1) else int(k))
     with c2:
         st.markdown(
             "Open this kernel in the **Convolution lab** to slide it over any image yourself. "

@@ -1,6 +1,6 @@
 """The Convolution lab's parts: its link, the pixel picker, the arithmetic behind a pixel, the slide.
 
-The page lays them out; the share link is read once per session and kept in step
+The page lays them out; the link is read when it opens the page and kept in step
 with the view (:mod:`cnnviz.core.share_link` says what a link carries).
 """
 
@@ -13,11 +13,11 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.core import convolution as conv
 from cnnviz.core import explain, images, share_link
 from cnnviz.figures import convolution as conv_figures
-from cnnviz.ui import resources, state
-from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, UPLOAD
+from cnnviz.ui import links, resources, state
+from cnnviz.ui.image_inputs import MY_MATRIX, image_from_link, image_link_value
 from cnnviz.ui.matrix_editor import set_matrix
 
-IMAGE_KEY, PIXEL_KEY, LINK_READ_KEY, LINK_PROBLEMS_KEY = "conv_image", "conv_pixel", "conv_link_read", "conv_link_problems"
+IMAGE_KEY, PIXEL_KEY = "conv_image", "conv_pixel"
 DEFAULT_PIXEL = (333, 165)
 """Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
 NO_PLOT_BAR = {"displayModeBar": False}
@@ -29,46 +29,29 @@ and the fragments to rerun once the browser has painted a new result."""
 
 
 def read_link() -> None:
-    """Once per session: take the kernel, options, image and pixel from the URL; say what was ignored."""
-    if st.session_state.get(LINK_READ_KEY):
+    """Call first on every full run: when a link opened the page, take the kernel, options, image,
+    matrix and pixel from it (:mod:`cnnviz.ui.links` names what was ignored, in one warning)."""
+    view = links.start("convolution", base=state.convolution_settings())
+    if view is None:
         return
-    st.session_state[LINK_READ_KEY] = True
-    params = st.query_params.to_dict()
-    settings, problems = share_link.settings_from_query(params, state.convolution_settings())
-    state.set_convolution_settings(settings)
-    if "m" in params:
-        try:
-            set_matrix(state.GRAY_MATRIX_KEY, share_link.parse_matrix_param(params["m"]))
-        except ValueError as exc:
-            problems.append(f"m (the matrix) was ignored: {exc}.")
-    if "img" in params:
-        choices = [STAIRWELL, MY_MATRIX, *images.BUILTIN_IMAGES]
-        if params["img"] in choices:
-            st.session_state[IMAGE_KEY] = params["img"]
-        else:
-            problems.append(f"img={params['img'][:40]!r} was ignored: not one of the built-in images.")
-    if "row" in params or "col" in params:
-        try:
-            pixel = (int(params.get("row", DEFAULT_PIXEL[0])), int(params.get("col", DEFAULT_PIXEL[1])))
-            if min(pixel) < 0:
-                raise ValueError
-            st.session_state[PIXEL_KEY] = pixel
-        except ValueError:
-            problems.append("row/col were ignored: they must be whole numbers, 0 or more.")
-    st.session_state[LINK_PROBLEMS_KEY] = problems
+    state.set_convolution_settings(view.settings)
+    values = view.values
+    if "gray" in values:
+        set_matrix(state.GRAY_MATRIX_KEY, values["gray"])
+    if "img" in values:
+        st.session_state[IMAGE_KEY] = image_from_link(values["img"])
+    if "row" in values or "col" in values:
+        st.session_state[PIXEL_KEY] = (values.get("row", DEFAULT_PIXEL[0]), values.get("col", DEFAULT_PIXEL[1]))
 
 
 def write_link(settings: conv.ConvolutionSettings, image_name: str, matrix: np.ndarray) -> None:
     """Keep the URL in step with the view, so the address bar is always a shareable link."""
-    params = share_link.settings_to_query(settings)
-    if image_name not in (STAIRWELL, UPLOAD):
-        params["img"] = image_name
-    if image_name == MY_MATRIX and max(matrix.shape) <= 16 and not np.array_equal(matrix, images.SMILEY):
-        params["m"] = share_link.matrix_param(matrix)
-    if st.session_state.get(PIXEL_KEY, DEFAULT_PIXEL) != DEFAULT_PIXEL:
-        params["row"], params["col"] = map(str, st.session_state[PIXEL_KEY])
-    if params != st.query_params.to_dict():
-        st.query_params.from_dict(params)
+    pixel = st.session_state.get(PIXEL_KEY, DEFAULT_PIXEL)
+    pixel = None if tuple(pixel) == DEFAULT_PIXEL else tuple(pixel)
+    links.show("convolution", settings, img=image_link_value(image_name),
+               gray=matrix if image_name == MY_MATRIX and share_link.can_travel(matrix) else None,
+               row=None if pixel is None else pixel[0], col=None if pixel is None else pixel[1])
+    links.sync("convolution")
 
 
 def pick_pixel(shown_canvas: np.ndarray, image_shape, settings) -> tuple[int, int]:

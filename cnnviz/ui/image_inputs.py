@@ -6,12 +6,41 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.core import image_upload as uploads
-from cnnviz.core import images
+from cnnviz.core import images, share_link
 from cnnviz.ui import resources, state
 
 STAIRWELL = "Stairwell (course, 512x512)"
 MY_MATRIX = "My matrix from the Pixels page"
 UPLOAD = "Upload an image…"
+
+_LINK_VALUES = {STAIRWELL: share_link.STAIRWELL, MY_MATRIX: share_link.MY_MATRIX,
+                **{name: slug for slug, name in share_link.BUILTIN_SLUGS.items()}}
+
+
+def image_link_value(choice: str) -> str | None:
+    """A picker's choice as an ``img=`` link value; None for an upload (it cannot travel)."""
+    return _LINK_VALUES.get(choice)
+
+
+def image_from_link(value: str) -> str:
+    """An ``img=`` link value (already checked by :mod:`cnnviz.core.share_link`) as the picker's choice."""
+    return next(choice for choice, link in _LINK_VALUES.items() if link == value)
+
+
+UPLOAD_NOTE = "An uploaded image cannot travel in a link: whoever opens it sees {instead} instead."
+"""What the link caption says when the view shows an upload."""
+
+
+def link_notes(choice: str) -> list[str]:
+    """What cannot travel in the link of a view working on ``choice`` (of :func:`input_image_picker`)."""
+    if choice == UPLOAD:
+        return [UPLOAD_NOTE.format(instead="the stairwell")]
+    matrix = state.gray_matrix()
+    if choice == MY_MATRIX and not share_link.can_travel(matrix):
+        side = share_link.MAX_LINK_SIDE
+        return [f"Your {matrix.shape[0]}x{matrix.shape[1]} matrix is larger than a link carries ({side}x{side}): "
+                "whoever opens it sees the course's smiley instead."]
+    return []
 
 
 def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> uploads.DecodedImage | None:

@@ -6,10 +6,49 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz.core import images
+from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
-from cnnviz.ui import resources, state
+from cnnviz.ui import links, resources, state
 from cnnviz.ui.matrix_editor import set_matrix
+
+RGB_EDITORS = tuple(f"rgb_editor_{k}" for k in range(3))
+PICTURE_KEY, ZOOM_KEY, TOP_KEY, LEFT_KEY = "pixels_picture", "pixels_zoom_size", "pixels_top", "pixels_left"
+
+
+def read_link(gray_editor: str) -> None:
+    """When a link opened the page: its matrices, picture and zoom window (before the widgets exist)."""
+    view = links.start("pixels")
+    if view is None:
+        return
+    values = view.values
+    if "gray" in values:
+        set_matrix(state.GRAY_MATRIX_KEY, values["gray"], editor_key=gray_editor)
+    if "rgb" in values:
+        for editor in RGB_EDITORS:
+            set_matrix(state.RGB_MATRIX_KEY, values["rgb"], editor_key=editor)
+    name = share_link.BUILTIN_SLUGS[values.get("img", share_link.image_slug(images.DEFAULT_BUILTIN))]
+    st.session_state[PICTURE_KEY] = name
+    if "zoom" in values:
+        st.session_state[ZOOM_KEY] = values["zoom"]
+    picture = resources.builtin_image(name)
+    size = min(values.get("zoom", 8 if picture.ndim == 3 else 16), *picture.shape[:2])
+    for param, key, side, what in (("top", TOP_KEY, picture.shape[0], "row"),
+                                   ("left", LEFT_KEY, picture.shape[1], "column")):
+        if param in values:
+            st.session_state[key] = min(values[param], side - size)
+            if values[param] > side - size:
+                links.ignored("pixels", f"{param}={values[param]} was ignored: in this picture the zoom window "
+                                        f"starts at {what} {side - size} at most (used instead).")
+
+
+def travelling(matrix: np.ndarray, kind: str):
+    """``matrix`` when a link can carry it; else None, and a caption saying what a link opens instead."""
+    if share_link.can_travel(matrix):
+        return matrix
+    side = share_link.MAX_LINK_SIDE
+    st.caption(f":material/link_off: This {matrix.shape[0]}x{matrix.shape[1]} {kind} matrix is larger than a link "
+               f"carries ({side}x{side}): a link to this page opens the course's matrix instead.")
+    return None
 
 
 def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
@@ -57,17 +96,29 @@ def downloads(matrix: np.ndarray) -> None:
     d3.download_button("⬇ PNG image", images.png_bytes(matrix), "matrix.png", "image/png")
 
 
-def zoom_window(picture: np.ndarray) -> None:
-    """A window of the picture, chosen with sliders, with every pixel's values."""
+def _inside(key: str, last: int) -> None:
+    """Keep a stored window position inside the picture (a slider refuses a value beyond its end)."""
+    if st.session_state.get(key) is not None and st.session_state[key] > last:
+        st.session_state[key] = last
+
+
+def zoom_window(picture: np.ndarray) -> dict:
+    """A window of the picture, chosen with sliders, with every pixel's values.
+
+    Returns the window for the link: ``zoom``, ``top``, ``left`` (None where it is the default).
+    """
     height, width = picture.shape[:2]
     c0, c1, c2 = st.columns([1, 2, 2])
-    zoom = c0.select_slider("Zoom window", [4, 8, 16, 32], 8 if picture.ndim == 3 else 16, key="pixels_zoom_size",
+    default_zoom = 8 if picture.ndim == 3 else 16
+    zoom = c0.select_slider("Zoom window", images.ZOOM_WINDOWS, default_zoom, key=ZOOM_KEY,
                             help="Pixels per side in the zoom view. Up to 32 grey values, or 8 colour pixels "
                                  "(three numbers each), are printed in the cells.")
     size = min(zoom, height, width)
-    top = c1.slider("Zoom window: first row", 0, height - size, (height - size) // 2, key="pixels_top") \
+    _inside(TOP_KEY, height - size)
+    _inside(LEFT_KEY, width - size)
+    top = c1.slider("Zoom window: first row", 0, height - size, (height - size) // 2, key=TOP_KEY) \
         if height > size else 0
-    left = c2.slider("Zoom window: first column", 0, width - size, (width - size) // 2, key="pixels_left") \
+    left = c2.slider("Zoom window: first column", 0, width - size, (width - size) // 2, key=LEFT_KEY) \
         if width > size else 0
     crop = picture[top:top + size, left:left + size]
     a, b = st.columns(2)
@@ -80,6 +131,9 @@ def zoom_window(picture: np.ndarray) -> None:
                                              show_values=crop.ndim == 2 or size <= 8,
                                              title="Zoom: hover any pixel for its values"),
                         key="pixels_zoom", config={"displayModeBar": False})
+    return {"zoom": None if zoom == default_zoom else zoom,
+            "top": None if top == (height - size) // 2 else top,
+            "left": None if left == (width - size) // 2 else left}
 
 
 def round_trip(key: str, label: str, matrix: np.ndarray) -> None:

@@ -11,17 +11,23 @@ import time
 import pandas as pd
 import streamlit as st
 
-from cnnviz.core import data
+from cnnviz.core import architecture, data
 from cnnviz.core.architecture import LIMITS, ShapeError, check_training
 from cnnviz.figures import training as training_figures
 from cnnviz.ml import models, training
 from cnnviz.ml.queue import training_queue
-from cnnviz.ui import state
+from cnnviz.ui import links, state
 from cnnviz.ui.models import shipped_model
 
 VAL_IMAGES = 2000
 """Held-out images evaluated after every epoch (kept small: fast)."""
 ARCHITECTURES = ("Dense network (course)", "CNN (course)", "Custom CNN")
+ARCH_LINKS = dict(zip(ARCHITECTURES, architecture.LINK_ARCHITECTURES))
+"""Model choice -> its ``arch=`` link value."""
+_WIDGETS = {"filters": "train_filters", "kernel_size": "train_kernel", "blocks": "train_blocks",
+            "units": "train_units", "epochs": "train_epochs", "batch": "train_batch", "lr": "train_lr",
+            "images": "train_size", "shift": "train_shift", "axis": "train_axis"}
+"""Link parameter -> the widget it seeds."""
 COURSE_CNN = {"kind": "cnn", "filters": 64, "kernel_size": 3, "blocks": 2, "dense_units": 20}
 COURSE_DENSE = {"kind": "dense", "units": 20}
 FORMATS = {"train accuracy": "{:.4f}", "validation accuracy": "{:.4f}", "test accuracy": "{:.4f}",
@@ -33,21 +39,41 @@ SHORT_LABELS = {"parameters": "params", "training images": "images", "epochs": "
 """Headers of the comparison's number columns, short enough to fit beside the model names (full name on hover)."""
 
 
+def read_link() -> None:
+    """When a link opened the page: the model and training settings (before the widgets exist)."""
+    view = links.start("train")
+    if view is None:
+        return
+    values = dict(view.values)
+    if "arch" in values:
+        arch = values.pop("arch")
+        st.session_state["train_arch"] = next(c for c, v in ARCH_LINKS.items() if v == arch)
+    for name, value in values.items():
+        st.session_state[_WIDGETS[name]] = value
+
+
 def architecture_picker() -> tuple[str, dict]:
     """The model radio (and a custom CNN's sliders); returns (choice, architecture settings)."""
     choice = st.radio("Model", ARCHITECTURES, index=1, horizontal=True, key="train_arch")
+    links.show("train", arch=ARCH_LINKS[choice], filters=None, kernel_size=None, blocks=None, units=None)
     if choice == ARCHITECTURES[0]:
         return choice, dict(COURSE_DENSE)
     if choice == ARCHITECTURES[1]:
         return choice, dict(COURSE_CNN)
     c1, c2, c3, c4 = st.columns(4)
-    return choice, {
+    start = architecture.CUSTOM_DEFAULTS
+    arch = {
         "kind": "custom",
-        "filters": c1.select_slider("Filters per conv layer", [4, 8, 16, 32, 64, 128], 32, key="train_filters"),
-        "kernel_size": c2.slider("Kernel size", *LIMITS["kernel_size"], 3, key="train_kernel"),
-        "blocks": c3.slider("Conv blocks (conv + pool)", *LIMITS["blocks"], 2, key="train_blocks"),
-        "dense_units": c4.select_slider("Dense units", [5, 10, 20, 50, 100, 200], 20, key="train_units"),
+        "filters": c1.select_slider("Filters per conv layer", architecture.FILTER_CHOICES, start["filters"],
+                                    key="train_filters"),
+        "kernel_size": c2.slider("Kernel size", *LIMITS["kernel_size"], start["kernel_size"], key="train_kernel"),
+        "blocks": c3.slider("Conv blocks (conv + pool)", *LIMITS["blocks"], start["blocks"], key="train_blocks"),
+        "dense_units": c4.select_slider("Dense units", architecture.DENSE_UNIT_CHOICES, start["dense_units"],
+                                        key="train_units"),
     }
+    links.show("train", filters=arch["filters"], kernel_size=arch["kernel_size"], blocks=arch["blocks"],
+               units=arch["dense_units"])
+    return choice, arch
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -82,16 +108,20 @@ def model_summary(arch: dict) -> str | None:
 def training_settings() -> dict:
     """Epochs, batch size, learning rate and training images, with the course's defaults explained."""
     c1, c2, c3, c4 = st.columns(4)
-    return {
-        "epochs": c1.slider("Epochs", 1, LIMITS["epochs"], 3, key="train_epochs"),
-        "batch_size": c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 32, key="train_batch",
-                                       help="The course uses Keras' default, 32."),
-        "learning_rate": c3.select_slider("Learning rate", [0.0001, 0.0003, 0.001, 0.003, 0.01], 0.001,
+    settings = {
+        "epochs": c1.slider("Epochs", 1, LIMITS["epochs"], architecture.DEFAULT_EPOCHS, key="train_epochs"),
+        "batch_size": c2.select_slider("Batch size", architecture.BATCH_CHOICES, architecture.COURSE_BATCH_SIZE,
+                                       key="train_batch", help="The course uses Keras' default, 32."),
+        "learning_rate": c3.select_slider("Learning rate", architecture.LEARNING_RATES,
+                                          architecture.COURSE_LEARNING_RATE,
                                           key="train_lr", help="The course uses Adam's default, 0.001."),
         "train_size": c4.select_slider(
-            "Training images", [500, 1000, 2000, 5000, 10000, 20000, LIMITS["train_size"]], 5000,
+            "Training images", architecture.TRAIN_SIZES, architecture.DEFAULT_TRAIN_SIZE,
             key="train_size", help="A random subset of the training images: small trains fast."),
     }
+    links.show("train", epochs=settings["epochs"], batch=settings["batch_size"], lr=settings["learning_rate"],
+               images=settings["train_size"])
+    return settings
 
 
 def clicked(container, label: str, key: str, **kwargs) -> bool:
@@ -224,9 +254,11 @@ def comparison(runs: list, fashion: dict) -> None:
 def shifted_images(last, fashion: dict) -> None:
     """The limitation of dense networks: accuracy of the shipped models (and yours) on moved items."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    max_shift = c1.slider("Largest shift (pixels)", 1, 10, 6, key="train_shift")
+    max_shift = c1.slider("Largest shift (pixels)", 1, architecture.MAX_SHIFT, architecture.DEFAULT_SHIFT,
+                          key="train_shift")
     axis = c2.radio("Direction", ["x", "y"], horizontal=True, key="train_axis",
                     format_func=lambda a: "left/right" if a == "x" else "up/down")
+    links.show("train", shift=max_shift, axis=axis)
     result_key = "train_shift_result"
     if clicked(c3, "Evaluate on shifted test images", "train_shift_go"):
         try:

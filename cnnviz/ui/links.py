@@ -1,0 +1,159 @@
+"""Every page's view in its URL: read once when a link opens the page, kept in step as the view changes.
+
+:mod:`cnnviz.core.share_link` names, reads and writes every parameter; this module
+connects it to Streamlit. A page calls :func:`start` at its top (before its widgets: it
+returns what the link asks for, to seed them), :func:`show` with the values it shows
+(from any fragment: a fragment's rerun updates the URL at once), :func:`sync` at its end,
+:func:`warn` for the one warning naming each ignored parameter, and :func:`caption` to
+say that the address bar holds the view and what cannot travel in it.
+
+Why not ``bind="query-params"``: a bound widget puts its *label* into the URL ("Max (the
+course)"), so rewording a label breaks links already handed out; several of the view's
+values are not widgets (the matrices, the kernel, the pixel explained) and are shared by
+pages through session_state; and a bound parameter cannot be written through
+``st.query_params``, while ``from_dict`` silently drops it, so two writers of one URL
+would fight. One writer, with short stable values, is simpler and testable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cnnviz.core import share_link
+from cnnviz.core.convolution import ConvolutionSettings
+
+READ_KEY = "links_read"
+"""The pages whose link has been read in this session (a link is read once, when it opens the page)."""
+
+PROBLEMS_KEY = "links_problems"
+"""page -> the sentences naming what its link asked for and did not get."""
+
+SHOWN_KEY = "links_shown"
+"""page -> (name -> value) the page shows now, as :func:`show` reported it."""
+
+SETTINGS_SHOWN_KEY = "links_settings_shown"
+"""page -> the kernel and options it shows (Convolution and Pooling)."""
+
+OPENING_KEY = "links_opening"
+"""The page whose link is being read in this full run (until its :func:`sync`)."""
+
+WARNING_KEY = "links_warning"
+"""(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
+
+_MARKDOWN = "\\`*_[]$~<>|#{}"
+
+
+def as_text(message: str) -> str:
+    """A message quoting a URL's own text, shown as plain text (not Markdown, no links or pictures)."""
+    return "".join("\\" + c if c in _MARKDOWN else c for c in message)
+
+
+def query() -> dict[str, list[str]]:
+    """The URL's parameters, each with all its values (a repeated key has several)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.LinkView | None:
+    """Call at the top of ``page``, before its widgets: what the URL asks for, the first time the
+    page runs in this session (None afterwards: then the page's own controls lead).
+
+    Also forgets what the page showed in its last full run, so :func:`show` rebuilds it.
+    """
+    st.session_state.setdefault(SHOWN_KEY, {})[page] = {}
+    read = st.session_state.setdefault(READ_KEY, set())
+    if page in read:
+        return None
+    read.add(page)
+    st.session_state[OPENING_KEY] = page
+    try:
+        view = share_link.read_query(page, query(), base=base)
+    except Exception as exc:  # noqa: BLE001 - a link must never break a page
+        view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): "
+                                             "the page opens as usual."])
+    st.session_state.setdefault(PROBLEMS_KEY, {})[page] = list(view.problems)
+    return view
+
+
+def ignored(page: str, message: str) -> None:
+    """Add a sentence the page found itself (e.g. a layer the model does not have)."""
+    problems = st.session_state.setdefault(PROBLEMS_KEY, {}).setdefault(page, [])
+    if message not in problems:
+        problems.append(message)
+
+
+def keep_within(page: str, key: str, name: str, last: int, what: str) -> None:
+    """Before the widget ``key`` is drawn: a linked value above ``last`` becomes ``last`` (a widget would
+    refuse it), and the warning says so. ``what`` ends the sentence, e.g. "this layer has 64 filters"."""
+    value = st.session_state.get(key)
+    if isinstance(value, int) and value > last:
+        st.session_state[key] = last
+        if st.session_state.get(OPENING_KEY) == page:  # asked for by the link, not by a change since
+            ignored(page, f"{name}={value} was ignored: {what} ({last} is shown).")
+
+
+def problems(page: str) -> list[str]:
+    """The sentences naming what ``page``'s link asked for and did not get."""
+    return list(st.session_state.get(PROBLEMS_KEY, {}).get(page, []))
+
+
+def warn(page: str) -> None:
+    """One warning naming each ignored parameter of the link that opened ``page`` and why.
+
+    Drawn into a placeholder, so what the page finds further down (a cell outside the
+    picture) joins the same warning at :func:`sync`.
+    """
+    st.session_state[WARNING_KEY] = (page, st.empty(), 0)
+    _draw_warning(page)
+
+
+def _draw_warning(page: str) -> None:
+    owner, placeholder, drawn = st.session_state.get(WARNING_KEY, (None, None, 0))
+    found = problems(page)
+    if owner != page or len(found) == drawn:
+        return
+    placeholder.warning("**Some of this link's settings were ignored**; the rest of the view is as linked.\n\n"
+                        + "\n".join(f"- {as_text(p)}" for p in found), icon=":material/link_off:")
+    st.session_state[WARNING_KEY] = (page, placeholder, len(found))
+
+
+def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) -> None:
+    """Record values ``page`` shows now (None: not applicable, left out of the link).
+
+    In a fragment's rerun the URL follows at once; in a full run, at :func:`sync`.
+    """
+    st.session_state.setdefault(SHOWN_KEY, {}).setdefault(page, {}).update(values)
+    if settings is not None:
+        st.session_state.setdefault(SETTINGS_SHOWN_KEY, {})[page] = settings
+    if _in_fragment_run():
+        sync(page)
+
+
+def sync(page: str, *, done: bool = True) -> None:
+    """Make the URL carry what ``page`` shows (nothing is sent when it already does).
+
+    At the end of a full run (``done``), also adds what the page found meanwhile to its warning.
+    """
+    if done and not _in_fragment_run():
+        _draw_warning(page)
+        if st.session_state.get(OPENING_KEY) == page:
+            st.session_state[OPENING_KEY] = None
+    values = st.session_state.get(SHOWN_KEY, {}).get(page, {})
+    settings = st.session_state.get(SETTINGS_SHOWN_KEY, {}).get(page)
+    params = share_link.write_query(page, values, settings)
+    if params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
+        st.query_params.from_dict(params)
+
+
+def caption(cannot_travel: list[str] | tuple[str, ...] = ()) -> None:
+    """Say that the address bar holds this view (copy it to share), and what cannot travel in it."""
+    notes = " ".join(cannot_travel)
+    st.caption(":material/link: **Link to this view:** the address bar holds everything shown here; copy it to "
+               "hand out this exact view. " + (notes or "Whoever opens it sees the same settings."))
+
+
+def _in_fragment_run() -> bool:
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))

@@ -24,16 +24,17 @@ def current_result(image: np.ndarray):
     return (settings, *resources.convolution_result(image, settings))
 
 
-@st.fragment(key="conv_controls")
-def controls() -> None:
-    """The kernel and options: an edit reruns the results first; these controls follow, if they
-    changed, once the browser has painted the new result."""
-    lab.ran("conv_controls")
-    kernel_controls("conv", show_channels=False, results=(lab.RESULTS,), controls="conv_controls",
-                    later=lab.after_paint)
+@st.fragment(key=lab.LAB)
+def lab_section(image_name: str, image: np.ndarray) -> None:
+    """The kernel, its options and the result: one fragment, so an edit is one run. The result is
+    drawn first; the explorer follows once the browser reports it painted."""
+    controls_col, results_col = st.columns([1.1, 3], gap="medium")
+    with results_col:
+        results(image_name, image)
+    with controls_col:
+        kernel_controls("conv", show_channels=False)
 
 
-@st.fragment(key=lab.RESULTS)
 def results(image_name: str, image: np.ndarray) -> None:
     original_col, result_col = st.columns(2, gap="medium")
     try:
@@ -118,12 +119,10 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
         "**horizontal edges**. Turn the kernel on its side and it finds vertical edges. A convolutional network "
         "*learns* the numbers of many such kernels by itself."
     )
-controls_col, results_col = st.columns([1.1, 3], gap="medium")
-with controls_col:
+picker_col, _ = st.columns([1.1, 3], gap="medium")
+with picker_col:
     picked_name, picked = input_image_picker(lab.IMAGE_KEY)  # a new image reruns the page
-    controls()
-with results_col:
-    results(picked_name, picked)
+lab_section(picked_name, picked)
 st.header("Behind one output pixel", divider="gray")
 explorer(picked_name, picked)
 idle()

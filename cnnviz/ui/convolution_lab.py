@@ -21,11 +21,12 @@ IMAGE_KEY, PIXEL_KEY = "conv_image", "conv_pixel"
 DEFAULT_PIXEL = (333, 165)
 """Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
 NO_PLOT_BAR = {"displayModeBar": False}
-RESULTS, EXPLORER, IDLE = "conv_results", "conv_explorer", "conv_idle"
-"""Keyed fragments: an edit reruns the results; the explorer follows once the browser has painted them."""
-SHOWN_KEY, EXPLAINED_KEY, LATER_KEY = "conv_shown_token", "conv_explained_token", "conv_after_paint"
-"""The result picture on screen, the one the explorer explains (tokens of cnnviz.ui.painted_image.report_when_painted),
-and the fragments to rerun once the browser has painted a new result."""
+LAB, EXPLORER, IDLE = "conv_lab", "conv_explorer", "conv_idle"
+"""Keyed fragments: an edit reruns the lab (controls and result); the explorer follows once the browser
+has painted the result."""
+SHOWN_KEY, EXPLAINED_KEY = "conv_shown_token", "conv_explained_token"
+"""The result picture on screen and the one the explorer explains (tokens of
+cnnviz.ui.painted_image.report_when_painted)."""
 
 
 def read_link() -> None:
@@ -135,24 +136,10 @@ def explaining() -> None:
     st.session_state[EXPLAINED_KEY] = st.session_state.get(SHOWN_KEY)
 
 
-def after_paint(fragment: str) -> None:
-    """Rerun ``fragment`` once the browser has painted the new result (not before: it would hold it back)."""
-    st.session_state.setdefault(LATER_KEY, []).append(fragment)
-
-
-def ran(fragment: str) -> None:
-    """``fragment`` has just run (in a full run, say): it no longer waits for a paint."""
-    waiting = st.session_state.get(LATER_KEY)
-    if waiting and fragment in waiting:
-        st.session_state[LATER_KEY] = [f for f in waiting if f != fragment]
-
-
 def explain_when_painted() -> None:
-    """The browser has painted a new result: rerun the explorer if it explains an older one, and
-    whatever waited for the paint (the kernel controls' new grid).
+    """The browser has painted a new result: rerun the explorer if it explains an older one.
 
     Otherwise rerun only the empty ``IDLE`` fragment, so the report costs nothing.
     """
     stale = st.session_state.get(EXPLAINED_KEY) != st.session_state.get(SHOWN_KEY)
-    waiting = list(dict.fromkeys(st.session_state.pop(LATER_KEY, [])))
-    st.rerun(([EXPLORER] if stale else []) + waiting or [IDLE])
+    st.rerun([EXPLORER] if stale else [IDLE])

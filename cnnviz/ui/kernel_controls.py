@@ -1,13 +1,11 @@
 """The kernel and its options, shared by the Convolution and Pooling pages.
 
 Preset picker, kernel grid, typed kernel and options; every edit goes through a
-callback that stores new settings (:mod:`cnnviz.ui.state`) and reruns only the keyed
-fragments that show something new.
+callback that stores new settings (:mod:`cnnviz.ui.state`), then the fragment holding the
+controls reruns (put the result in the same fragment: one run per edit).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -21,39 +19,33 @@ CUSTOM_KERNEL = "custom"
 """Preset picker entry meaning "the kernel I typed or edited"."""
 
 
-_KERNEL_CHANGED, _OPTIONS_CHANGED, _CONTROLS_CHANGED = "kernel", "options", "controls"
-"""What a kernel-control callback changed: it decides which keyed fragments rerun."""
-
-
 def _use_kernel(kernel, *, text: str | None = None, preset: str | None = None) -> None:
     settings = state.convolution_settings()
     name = preset if preset is not None else kernels.preset_for(kernel)
     state.set_convolution_settings(settings.replace(kernel=kernel, preset=name), text=text)
 
 
-def _on_preset(widget_key: str) -> str:
+def _on_preset(widget_key: str) -> None:
     name = st.session_state[widget_key]
     if name == CUSTOM_KERNEL or name not in kernels.PRESETS:
-        return _CONTROLS_CHANGED
+        return
     preset = kernels.PRESETS[name]
     settings = state.convolution_settings()
     state.set_convolution_settings(settings.replace(kernel=preset.kernel.copy(), preset=name,
                                               normalise=preset.normalise, weight=1.0))
-    return _KERNEL_CHANGED
 
 
-def _on_kernel_text(widget_key: str) -> str:
+def _on_kernel_text(widget_key: str) -> None:
     text = st.session_state[widget_key]
     try:
         kernel = kernels.parse_kernel(text)
     except kernels.KernelError as exc:
         state.refuse_kernel(str(exc), text=text)  # keep what was typed, to correct it
-        return _CONTROLS_CHANGED
+        return
     _use_kernel(kernel, text=text)
-    return _KERNEL_CHANGED
 
 
-def _on_kernel_grid(editor_key: str) -> str:
+def _on_kernel_grid(editor_key: str) -> None:
     edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
     rows = state.convolution_settings().kernel.astype(object)
     for row, changes in edits.items():
@@ -67,47 +59,24 @@ def _on_kernel_grid(editor_key: str) -> str:
         kernel = kernels.check_grid([[float(v) for v in row] for row in rows])
     except (kernels.KernelError, TypeError, ValueError) as exc:
         state.refuse_kernel(str(exc), rebuild_grid=True)
-        return _CONTROLS_CHANGED
+        return
     _use_kernel(kernel)
-    return _KERNEL_CHANGED
 
 
-def _on_kernel_size(rows_key: str, cols_key: str) -> str:
+def _on_kernel_size(rows_key: str, cols_key: str) -> None:
     kernel = state.convolution_settings().kernel
     rows, cols = int(st.session_state[rows_key]), int(st.session_state[cols_key])
     resized = np.zeros((rows, cols))
     r, c = min(rows, kernel.shape[0]), min(cols, kernel.shape[1])
     resized[:r, :c] = kernel[:r, :c]
     _use_kernel(resized)
-    return _KERNEL_CHANGED
 
 
-def _on_option(widget_key: str, field_name: str) -> str:
+def _on_option(widget_key: str, field_name: str) -> None:
     value = st.session_state[widget_key]
     if value is None:  # an emptied number box: keep the last value
-        return _CONTROLS_CHANGED
+        return
     state.set_convolution_settings(state.convolution_settings().replace(**{field_name: value}))
-    return _OPTIONS_CHANGED
-
-
-def _then_rerun(callback, results: tuple, controls: str | None, later, *args) -> None:
-    """Run a kernel-control callback, then rerun only the keyed fragments that must show something new.
-
-    Results first (they are what the student is waiting for), then the controls
-    themselves when they must show a new grid, preset or message: with ``later``, a
-    new result's controls are handed to it instead (rerun once the result is painted).
-    Without keys, Streamlit's default rerun applies (the enclosing fragment, or the page).
-    """
-    changed = callback(*args)
-    new_result = changed in (_KERNEL_CHANGED, _OPTIONS_CHANGED)
-    targets = [*results] if new_result else []
-    if controls is not None and changed in (_KERNEL_CHANGED, _CONTROLS_CHANGED):
-        if new_result and later is not None:
-            later(controls)
-        else:
-            targets.append(controls)
-    if results or controls is not None:
-        st.rerun(targets or [controls or results[0]])
 
 
 def _seed(widget_key: str, value) -> None:
@@ -115,9 +84,7 @@ def _seed(widget_key: str, value) -> None:
     st.session_state[widget_key] = value
 
 
-def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True,
-                    results: tuple[str, ...] = (), controls: str | None = None,
-                    later: Callable[[str], None] | None = None):
+def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True):
     """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
 
     The settings live in :mod:`cnnviz.ui.state` (``CONV_SETTINGS_KEY``): the same kernel and
@@ -125,17 +92,11 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     page switches. A bad kernel gets a message naming the problem; the last good one stays.
     Widget keys: ``{key}_preset``, ``{key}_kernel_text``, ``{key}_padding``, ``{key}_stride``,
     ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
-
-    ``results`` and ``controls`` name keyed fragments (``@st.fragment(key=...)``) so an
-    edit reruns only what it changes: ``results`` (in that order) after a new kernel or
-    option, then ``controls`` (the fragment holding these widgets) when the grid, preset
-    or a message must change. Without them, an edit reruns the enclosing fragment or page.
-    ``later(key)``, when given, takes the controls' rerun of an edit that changed the result
-    (the page reruns them once the new result is on screen).
+    An edit reruns the enclosing fragment (or the page): draw the result in the same one.
     """
 
     def rerunning(callback, *args) -> dict:
-        return dict(on_change=_then_rerun, args=(callback, tuple(results), controls, later, *args))
+        return dict(on_change=callback, args=args)
 
     settings = state.convolution_settings()
     kernel = settings.kernel

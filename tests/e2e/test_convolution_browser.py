@@ -43,7 +43,7 @@ def test_kernel_edit_changes_the_result(page, app_url, data_dir):
     wait_idle(page)
     assert_no_exception(page)
     assert result_src(page) != after_text
-    # The kernel text box is redrawn once the browser has painted the new result.
+    # The kernel text box follows the grid (the same run as the result).
     page.wait_for_function("() => document.querySelector('.st-key-conv_kernel_text textarea').value.startsWith('5 ')",
                            timeout=20000)
     assert page.locator(".st-key-conv_kernel_text textarea").input_value().startswith("5 ")

@@ -32,7 +32,7 @@ def lab_section(image_name: str, image: np.ndarray) -> None:
     with results_col:
         results(image_name, image)
     with controls_col:
-        kernel_controls("conv", show_channels=False)
+        kernel_controls(lab.CONTROLS_KEY, show_channels=False, defer_grid=True)
 
 
 def results(image_name: str, image: np.ndarray) -> None:

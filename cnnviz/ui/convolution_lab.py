@@ -13,7 +13,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.core import convolution as conv
 from cnnviz.core import explain, images, share_link
 from cnnviz.figures import convolution as conv_figures
-from cnnviz.ui import links, resources, state
+from cnnviz.ui import kernel_controls, links, resources, state
 from cnnviz.ui.image_inputs import MY_MATRIX, image_from_link, image_link_value
 from cnnviz.ui.matrix_editor import set_matrix
 
@@ -22,6 +22,8 @@ DEFAULT_PIXEL = (333, 165)
 """Opens on a horizontal edge of the stairwell (sum 216 with the course's kernel: nothing clipped)."""
 NO_PLOT_BAR = {"displayModeBar": False}
 LAB, EXPLORER, IDLE = "conv_lab", "conv_explorer", "conv_idle"
+CONTROLS_KEY = "conv"
+"""Prefix of the lab's kernel-control widgets (``kernel_controls(CONTROLS_KEY, ...)``)."""
 """Keyed fragments: an edit reruns the lab (controls and result); the explorer follows once the browser
 has painted the result."""
 SHOWN_KEY, EXPLAINED_KEY = "conv_shown_token", "conv_explained_token"
@@ -137,9 +139,13 @@ def explaining() -> None:
 
 
 def explain_when_painted() -> None:
-    """The browser has painted a new result: rerun the explorer if it explains an older one.
+    """The browser has painted a new result: rerun the explorer if it explains an older one, and the
+    lab if its kernel grid still shows the previous kernel (see ``kernel_controls(defer_grid=True)``).
 
     Otherwise rerun only the empty ``IDLE`` fragment, so the report costs nothing.
     """
-    stale = st.session_state.get(EXPLAINED_KEY) != st.session_state.get(SHOWN_KEY)
-    st.rerun([EXPLORER] if stale else [IDLE])
+    targets = [EXPLORER] if st.session_state.get(EXPLAINED_KEY) != st.session_state.get(SHOWN_KEY) else []
+    if kernel_controls.grid_waiting(CONTROLS_KEY):
+        kernel_controls.show_new_grid(CONTROLS_KEY)
+        targets.append(LAB)
+    st.rerun(targets or [IDLE])

@@ -45,9 +45,9 @@ def _on_kernel_text(widget_key: str) -> None:
     _use_kernel(kernel, text=text)
 
 
-def _on_kernel_grid(editor_key: str) -> None:
+def _on_kernel_grid(editor_key: str, shown: np.ndarray) -> None:
     edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
-    rows = state.convolution_settings().kernel.astype(object)
+    rows = shown.astype(object)  # the edit applies to the grid the student saw
     for row, changes in edits.items():
         for col, value in changes.items():
             rows[int(row), int(col)] = value
@@ -84,7 +84,29 @@ def _seed(widget_key: str, value) -> None:
     st.session_state[widget_key] = value
 
 
-def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True):
+def _grid_to_draw(key: str, version: int, kernel: np.ndarray, defer: bool) -> tuple[int, np.ndarray]:
+    """(version, kernel) of the grid to draw: with ``defer``, the one on screen until :func:`show_new_grid`."""
+    drawn_key, due_key = f"{key}_kernel_grid__drawn", f"{key}_kernel_grid__due"
+    drawn = st.session_state.get(drawn_key)
+    due = st.session_state.pop(due_key, False)
+    if defer and drawn is not None and drawn[0] != version and not due:
+        return drawn
+    st.session_state[drawn_key] = (version, kernel.copy())
+    return version, kernel
+
+
+def grid_waiting(key: str) -> bool:
+    """True when the kernel grid of ``kernel_controls(key, defer_grid=True)`` still shows an older kernel."""
+    drawn = st.session_state.get(f"{key}_kernel_grid__drawn")
+    return drawn is not None and drawn[0] != state.kernel_version()
+
+
+def show_new_grid(key: str) -> None:
+    """Draw the current kernel's grid in the next run of ``kernel_controls(key, defer_grid=True)``."""
+    st.session_state[f"{key}_kernel_grid__due"] = True
+
+
+def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool = True, defer_grid: bool = False):
     """Preset picker, kernel grid, typed kernel and options; returns the ConvolutionSettings.
 
     The settings live in :mod:`cnnviz.ui.state` (``CONV_SETTINGS_KEY``): the same kernel and
@@ -93,6 +115,10 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     Widget keys: ``{key}_preset``, ``{key}_kernel_text``, ``{key}_padding``, ``{key}_stride``,
     ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
     An edit reruns the enclosing fragment (or the page): draw the result in the same one.
+
+    ``defer_grid`` keeps the kernel grid on screen as it is when the kernel changes, until
+    :func:`show_new_grid` (call it once the new result is painted, then rerun): a new grid is a
+    new table in the browser (tens of milliseconds), which would hold the new result back.
     """
 
     def rerunning(callback, *args) -> dict:
@@ -113,6 +139,7 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
         st.caption(kernels.PRESETS[settings.preset].explanation)
 
     version = state.kernel_version()
+    grid_version, grid_kernel = _grid_to_draw(key, version, kernel, defer_grid)
     rows_key, cols_key = f"{key}_kernel_rows", f"{key}_kernel_cols"
     _seed(rows_key, kernel.shape[0])
     _seed(cols_key, kernel.shape[1])
@@ -121,14 +148,14 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
                     help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
     c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, **rerunning(_on_kernel_size, rows_key, cols_key),
                     help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
-    editor_key = f"{key}_kernel_grid__v{version}"
-    frame = pd.DataFrame(kernel, columns=[str(c) for c in range(kernel.shape[1])])
+    editor_key = f"{key}_kernel_grid__v{grid_version}"
+    frame = pd.DataFrame(grid_kernel, columns=[str(c) for c in range(grid_kernel.shape[1])])
     with st.container(key=f"{key}_kernel_grid"):
         st.data_editor(
-            frame, key=editor_key, **rerunning(_on_kernel_grid, editor_key), num_rows="fixed",
+            frame, key=editor_key, **rerunning(_on_kernel_grid, editor_key, grid_kernel), num_rows="fixed",
             hide_index=True,
             column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
-                           for c in range(kernel.shape[1])},
+                           for c in range(grid_kernel.shape[1])},
         )
     text_key = f"{key}_kernel_text"
     _seed(text_key, state.kernel_text())

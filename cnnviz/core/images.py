@@ -175,8 +175,10 @@ def resize_matrix(matrix: np.ndarray, rows: int, cols: int, *, fill: int = 0) ->
 
 
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
-    """Each pixel drawn as a ``factor`` x ``factor`` block, so tiny matrices can be seen."""
+    """Each pixel drawn as a ``factor`` x ``factor`` block, so tiny matrices can be seen (factor 1: the image itself)."""
     image = np.asarray(image)
+    if factor == 1:
+        return image
     return image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 

@@ -7,6 +7,9 @@ read-only, so no session can change what the others see.
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+
 import numpy as np
 import streamlit as st
 
@@ -19,6 +22,28 @@ from cnnviz.ml.datasets import load_fashion_mnist
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
+
+
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def image_digest(image: np.ndarray) -> str:
+    """A digest of the image's shape, type and pixels: the key of everything cached about it.
+
+    A page asks for several cached views of one image per run; the digest of a read-only
+    array (the shared stairwell, a sample) is computed once and remembered while the array
+    lives, so the views do not hash the same 512x512 pixels again and again.
+    """
+    remembered = _DIGESTS.get(id(image))
+    if remembered is not None and remembered[0]() is image:
+        return remembered[1]
+    image = np.asarray(image)
+    digest = hashlib.blake2b(f"{image.shape}{image.dtype}".encode() + np.ascontiguousarray(image).tobytes(),
+                             digest_size=16).hexdigest()
+    if not image.flags.writeable:
+        key = id(image)
+        _DIGESTS[key] = (weakref.ref(image, lambda _ref, key=key: _DIGESTS.pop(key, None)), digest)
+    return digest
 
 
 @st.cache_resource(show_spinner="Loading the stairwell image…")
@@ -65,15 +90,19 @@ def round_trips(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, bytes, byte
     return _read_only(figure_back), _read_only(exact_back), figure_png, exact_png
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _png(image_key: str, _image: np.ndarray) -> bytes:
+    return images.png_bytes(_image, compress_level=1)
+
+
 def png_of(image: np.ndarray) -> bytes:
     """PNG bytes of a uint8 image, fast to encode, for ``st.image(..., output_format="PNG")``.
 
-    Pass ``output_format="PNG"`` too: with the default ("auto") Streamlit decodes
-    the PNG and re-encodes it as JPEG, which costs more than everything else in a
-    kernel edit.
+    Shared by the class (keyed by :func:`image_digest`). Pass ``output_format="PNG"`` too:
+    with the default ("auto") Streamlit decodes the PNG and re-encodes it as JPEG, which
+    costs more than everything else in a kernel edit.
     """
-    return images.png_bytes(image, compress_level=1)
+    return _png(image_digest(image), image)
 
 
 MAX_PICTURE_WIDTH = 1460
@@ -174,7 +203,8 @@ def local_fashion_mnist() -> dict[str, np.ndarray] | None:
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _convolution_result(image: np.ndarray, kernel: np.ndarray, options: tuple, mapping: str):
+def _convolution_result(image_key: str, kernel: np.ndarray, options: tuple, mapping: str, _image: np.ndarray):
+    image = _image
     settings = convolution.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
     raw, shown = settings.apply(image)
     display = signed_rgb(raw) if mapping == "signed" else shown
@@ -190,7 +220,7 @@ def convolution_result(image: np.ndarray, settings: convolution.ConvolutionSetti
     when the settings do not fit the image (e.g. a kernel larger than a "valid" image).
     """
     options = tuple(sorted(settings.correlate_options().items()))
-    return _convolution_result(image, settings.kernel, options, settings.mapping)
+    return _convolution_result(image_digest(image), settings.kernel, options, settings.mapping, image)
 
 
 def _settings_key(settings: convolution.ConvolutionSettings) -> tuple:
@@ -199,8 +229,8 @@ def _settings_key(settings: convolution.ConvolutionSettings) -> tuple:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _pooled(image: np.ndarray, settings_key: tuple, pool_options: tuple, _settings) -> pooling.Pooled:
-    return pooling.pool2d(convolution_result(image, _settings)[1], **dict(pool_options))
+def _pooled(image_key: str, settings_key: tuple, pool_options: tuple, _image: np.ndarray, _settings) -> pooling.Pooled:
+    return pooling.pool2d(convolution_result(_image, _settings)[1], **dict(pool_options))
 
 
 def pooled(image: np.ndarray, settings: convolution.ConvolutionSettings, **pool_options) -> pooling.Pooled:
@@ -208,11 +238,11 @@ def pooled(image: np.ndarray, settings: convolution.ConvolutionSettings, **pool_
 
     Raises ValueError when the pool does not fit. Treat the result as read-only.
     """
-    return _pooled(image, _settings_key(settings), tuple(sorted(pool_options.items())), settings)
+    return _pooled(image_digest(image), _settings_key(settings), tuple(sorted(pool_options.items())), image, settings)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _view_picture(image: np.ndarray, settings_key: tuple, what: tuple, jpeg: bool, _build) -> bytes:
+def _view_picture(image_key: str, settings_key: tuple, what: tuple, jpeg: bool, _build) -> bytes:
     picture = _build()
     return images.jpeg_bytes(picture) if jpeg else images.png_bytes(picture, compress_level=1)
 
@@ -223,10 +253,10 @@ def view_png(image: np.ndarray, settings: convolution.ConvolutionSettings, what:
     ``what`` names the picture completely (its kind and every option it depends on besides the
     image and the settings); ``build()`` makes the uint8 array on the first request.
     """
-    return _view_picture(image, _settings_key(settings), what, False, build)
+    return _view_picture(image_digest(image), _settings_key(settings), what, False, build)
 
 
 def view_jpeg(image: np.ndarray, settings: convolution.ConvolutionSettings, what: tuple, build) -> bytes:
     """As :func:`view_png`, as JPEG: for the many pictures one per position (a window's frame), which
     must encode fast and need not be exact."""
-    return _view_picture(image, _settings_key(settings), what, True, build)
+    return _view_picture(image_digest(image), _settings_key(settings), what, True, build)

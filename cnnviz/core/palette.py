@@ -44,6 +44,35 @@ SHIFT_COLORS = (VALIDATION_COLOR, TRAIN_COLOR, "#2e9e44", "#8e44ad")
 TRUE_CLASS_COLOR = "#1a9641"
 """Frame around an image's true class in the predictions."""
 
+HEAT_COLORSCALE = (
+    (0.0, "rgb(0,0,0)"), (0.25, "rgb(120,10,10)"), (0.5, "rgb(220,40,20)"), (0.75, "rgb(255,170,0)"),
+    (1.0, "rgb(255,255,170)"),
+)
+"""Evidence that only grows (Grad-CAM, |saliency|): black none, through red, to pale yellow the most."""
+
+HEAT_OVERLAY_COLORSCALE = (
+    (0.0, "rgba(255,40,0,0)"), (0.15, "rgba(255,40,0,0)"), (0.5, "rgba(255,60,0,0.55)"),
+    (1.0, "rgba(255,235,0,0.9)"),
+)
+"""The same evidence drawn over the image: transparent where there is none, so the image shows."""
+
+SIGNED_GREY_COLORSCALE = (
+    (0.0, "rgb(33,102,230)"), (0.25, "rgb(90,120,190)"), (0.5, "rgb(128,128,128)"),
+    (0.75, "rgb(200,110,80)"), (1.0, "rgb(255,90,30)"),
+)
+"""Signed saliency: blue where brightening the pixel lowers the class's score, grey zero, orange
+where it raises it."""
+
+SIGNED_OVERLAY_COLORSCALE = (
+    (0.0, "rgba(40,110,255,0.9)"), (0.35, "rgba(40,110,255,0.35)"), (0.45, "rgba(128,128,128,0)"),
+    (0.55, "rgba(128,128,128,0)"), (0.65, "rgba(255,70,20,0.35)"), (1.0, "rgba(255,70,20,0.9)"),
+)
+"""Signed evidence (occlusion, signed saliency) over the image: blue against, orange-red for the
+class, transparent near zero."""
+
+EVIDENCE_SELECTED_COLOR = "#00b3ff"
+"""The ring around the class x filter cell that is selected."""
+
 
 def rgb(color: str) -> tuple[int, int, int]:
     """A "#rrggbb" or "rgb(r,g,b)" colour as an (r, g, b) triple of 0..255 ints.

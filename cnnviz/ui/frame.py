@@ -36,10 +36,14 @@ PAGES = (
              "Train the course's dense network and CNN on Fashion-MNIST with live curves, and compare them."),
     PageInfo("pages/activations.py", "5 · Activation maps", ":material/local_fire_department:",
              "Look inside a trained CNN: what each filter lights up for ankle boots, bags or shirts."),
+    PageInfo("pages/evidence.py", "6 · Class evidence", ":material/search_insights:",
+             "Why did it say \"Ankle boot\"? Occlusion, saliency and Grad-CAM show the pixels behind a "
+             "class; see which filter answers to which class."),
 )
 """The course's order (Home first, then these)."""
 
 CONVOLUTION_PAGE = PAGES[1].path
+ACTIVATIONS_PAGE = PAGES[4].path
 
 
 def require_app_frame() -> None:

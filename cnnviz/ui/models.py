@@ -143,3 +143,12 @@ def activation_model_picker(key: str):
     if shipped is None:
         st.error(f"{shipped_problem} Upload a model instead.", icon=":material/error:")
     return shipped, "the shipped CNN (trained on Fashion-MNIST, the course's architecture)"
+
+
+def carry_model_choice(from_key: str, to_key: str) -> None:
+    """Open the picker ``to_key`` (on another page) on the model chosen in the picker ``from_key``,
+    an upload's last good model included. Call before ``st.switch_page``."""
+    st.session_state[to_key] = st.session_state.get(from_key, "shipped")
+    last = st.session_state.get(f"{from_key}__upload__last_good")
+    if last is not None:
+        st.session_state[f"{to_key}__upload__last_good"] = last

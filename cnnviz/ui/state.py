@@ -139,3 +139,28 @@ def drawing(start: np.ndarray | None = None) -> np.ndarray:
         first = np.zeros((28, 28), np.uint8) if start is None else np.array(start, np.uint8)
         st.session_state[DRAWING_KEY] = first
     return st.session_state[DRAWING_KEY]
+
+
+# --- Opening the Activations page on a class and a filter -------------------------
+
+ACTIVATIONS_CLASS_KEY = "act_class"
+ACTIVATIONS_FILTER_KEY = "act_filter"
+ACTIVATIONS_HOW_KEY = "act_how"
+ACTIVATIONS_VIEW_KEY = "act_view"
+ACTIVATIONS_LAYERS_KEY = "act_layers"
+"""The Activations page's class box, filter box, "Which images" choice, tabs and layers box
+(its widget keys)."""
+
+ACTIVATIONS_GRID_TAB = "Activation grid"
+
+
+def open_activation_grid(label: int, filter_index: int, layers: list[str] | None = None) -> None:
+    """Make the Activations page open on the grid of the first images of class ``label`` and
+    filter ``filter_index`` (call before ``st.switch_page`` to it); ``layers``: the layers to
+    show (those that have that filter), or None to leave the choice as it is."""
+    st.session_state[ACTIVATIONS_CLASS_KEY] = int(label)
+    st.session_state[ACTIVATIONS_FILTER_KEY] = int(filter_index)
+    st.session_state[ACTIVATIONS_HOW_KEY] = "first"
+    st.session_state[ACTIVATIONS_VIEW_KEY] = ACTIVATIONS_GRID_TAB
+    if layers is not None:
+        st.session_state[ACTIVATIONS_LAYERS_KEY] = list(layers)

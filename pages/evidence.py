@@ -1,0 +1,63 @@
+"""Class evidence: why did the network say "Ankle boot"? Occlusion, saliency, Grad-CAM, and which
+filter answers to which class."""
+
+import streamlit as st
+
+from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
+from cnnviz.ui import frame, resources
+
+frame.require_app_frame()
+with st.spinner("Starting TensorFlow (once per server)…"):
+    from cnnviz.ui import evidence_views as views, models  # TensorFlow only on the pages that need it
+views.follow_open_request()  # a click on the classes x filters grid opens the Activations page
+
+st.title("Class evidence: why did it say that?")
+st.markdown(
+    "The Activations page shows what each filter lights up. Here, the question is the network's "
+    "answer: **which pixels made it choose its class?** Three ways to ask, each with its limits: "
+    "hide part of the image and watch the probability (**occlusion**), ask which pixels the score "
+    "is most sensitive to (**saliency**), and ask which places in a convolution layer's maps count "
+    "for the class (**Grad-CAM**). The last tab shows **which filter answers to which class**."
+)
+explorer, model_name = models.activation_model_picker(views.SOURCE_KEY)
+if explorer is None:
+    st.stop()
+model = views.evidence_model(explorer)
+if model is None:
+    st.stop()
+st.caption(f"Explaining {model_name}. Score: {model.score_name}.")
+
+fashion, data_problem = resources.fashion_mnist()
+with st.container(border=True):
+    if fashion is None:
+        st.warning(f"Fashion-MNIST is not available here, so the views explain your own drawing "
+                   f"(Activations page, tab *Draw your own*). {HOW_TO_PROVIDE}", icon=":material/cloud_off:")
+    images, true, base_labels = views.choose_images(fashion)
+    probabilities = model.probabilities(images)
+    targets, choice = views.choose_target(probabilities)
+
+guesses = probabilities.argmax(axis=1)
+st.markdown("The model says: " + "; ".join(
+    f"{label} → **{CLASS_NAMES[g]}** ({probabilities[k, g]:.0%})"
+    for k, (label, g) in enumerate(zip(base_labels, guesses))) + ".")
+labels = views.row_labels(base_labels, probabilities, targets)
+
+occlusion_tab, saliency_tab, cam_tab, grid_tab = st.tabs(
+    ["Occlusion", "Saliency", "Grad-CAM", "Which filter answers to which class"],
+    key="ev_view", on_change="rerun")
+
+with occlusion_tab:
+    if occlusion_tab.open:
+        views.occlusion_view(model, images, targets, labels)
+
+with saliency_tab:
+    if saliency_tab.open:
+        views.saliency_view(model, images, targets, labels)
+
+with cam_tab:
+    if cam_tab.open:
+        views.grad_cam_view(model, images, targets, labels)
+
+with grid_tab:
+    if grid_tab.open:
+        views.class_filter_view(model, fashion, int(targets[0]) if choice == views.PREDICTED else choice)

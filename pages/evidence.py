@@ -25,16 +25,16 @@ if explorer is None:
 model = views.evidence_model(explorer)
 if model is None:
     st.stop()
-st.caption(f"Explaining {model_name}. Score: {model.score_name}.")
+st.caption(f"Explaining {model_name}. The class score used by saliency and Grad-CAM: {model.score_name}.")
 
 fashion, data_problem = resources.fashion_mnist()
 with st.container(border=True):
     if fashion is None:
         st.warning(f"Fashion-MNIST is not available here, so the views explain your own drawing "
                    f"(Activations page, tab *Draw your own*). {HOW_TO_PROVIDE}", icon=":material/cloud_off:")
-    images, true, base_labels = views.choose_images(fashion)
+    images, true, base_labels, target_column = views.choose_images(fashion)
     probabilities = model.probabilities(images)
-    targets, choice = views.choose_target(probabilities)
+    targets, choice = views.choose_target(probabilities, target_column)
 
 guesses = probabilities.argmax(axis=1)
 st.markdown("The model says: " + "; ".join(

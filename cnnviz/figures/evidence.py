@@ -35,7 +35,7 @@ def evidence_grid(
     hover_values: np.ndarray | None = None,
     hover_format: str = ".3f",
     map_size: str | None = None,
-    width: int = 760,
+    width: int = 900,
 ) -> go.Figure:
     """One row per image: the image, its evidence map, and the map drawn over the image.
 
@@ -120,12 +120,15 @@ def class_filter_grid(
     colorbar_title: str = "mean activation",
     zmax: float | None = None,
     selected: tuple[int, int] | None = None,
-    width: int = 1000,
+    per_band: int = 32,
+    width: int = 900,
 ) -> go.Figure:
     """Classes (rows) x filters (columns) as square markers coloured by ``values`` (classes, F),
     so a click selects a cell (Plotly heatmap clicks do not reach Streamlit).
 
-    ``order``: the filters' left-to-right order (by default 0, 1, 2, ...); ``raw``: the mean
+    More than ``per_band`` filters are drawn in bands of ``per_band`` columns, one under the
+    other, each with the class names and the filter numbers, so the cells stay large enough for
+    a projector. ``order``: the filters' order (by default 0, 1, 2, ...); ``raw``: the mean
     activations shown on hover; ``selected``: (class, filter) ringed. Each marker's
     ``customdata`` is [class, filter, raw value].
     """
@@ -135,17 +138,29 @@ def class_filter_grid(
     order = np.arange(filters) if order is None else np.asarray(order, dtype=int)
     position = np.empty(filters, dtype=int)
     position[order] = np.arange(filters)
-    left_margin = 150
-    cell = max(6.0, (width - left_margin - 110) / filters)
+    bands = -(-filters // per_band)
+    columns = -(-filters // bands)
+    band_rows = classes + 1.6  # the band's classes and a gap holding the filter numbers
+    left, right, top, bottom = 120, 140, 30, 10
+    cell = (width - left - right) / columns
+    height = int(round(cell * (bands * band_rows - 0.6) + top + bottom))
+
+    def xy(cls, flt):
+        pos = position[flt]
+        return pos % columns, (pos // columns) * band_rows + cls
+
     cls, flt = np.mgrid[0:classes, 0:filters]
     cls, flt = cls.ravel(), flt.ravel()
-    top = float(values.max()) if zmax is None else zmax
+    x, y = xy(cls, flt)
+    peak = float(values.max()) if zmax is None else zmax
     data = [dict(
-        type="scatter", mode="markers", name="cells", x=position[flt], y=cls,
+        type="scatter", mode="markers", name="cells", x=x, y=y,
         customdata=np.column_stack([cls, flt, raw[cls, flt]]),
-        marker=dict(symbol="square", size=cell * 0.92, color=values[cls, flt], cmin=0,
-                    cmax=top if top > 0 else 1.0, colorscale=plain_colorscale(colorscale), line=dict(width=0),
-                    colorbar=dict(title=dict(text=colorbar_title, side="top"), thickness=16)),
+        marker=dict(symbol="square", size=cell * 0.9, color=values[cls, flt], cmin=0,
+                    cmax=peak if peak > 0 else 1.0, colorscale=plain_colorscale(colorscale),
+                    line=dict(width=0),
+                    colorbar=dict(title=dict(text=colorbar_title, side="top"), thickness=16,
+                                  len=min(1.0, 300 / max(height - top - bottom, 1)), y=1, yanchor="top")),
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
         hovertemplate="<b>%{text}</b>, filter %{customdata[1]}<br>mean activation %{customdata[2]:.3f}"
                       "<br>click: open it in the activation grid<extra></extra>",
@@ -153,23 +168,23 @@ def class_filter_grid(
     )]
     if selected is not None:
         c, f = selected
-        data.append(dict(type="scatter", mode="markers", name="selected", x=[position[f]], y=[c],
+        sx, sy = xy(np.array([c]), np.array([f]))
+        data.append(dict(type="scatter", mode="markers", name="selected", x=sx, y=sy,
                          customdata=[[c, f, raw[c, f]]], hoverinfo="skip",
-                         marker=dict(symbol="square-open", size=cell * 1.25,
+                         marker=dict(symbol="square-open", size=cell * 1.2,
                                      color=EVIDENCE_SELECTED_COLOR, line=dict(width=3))))
-    ordered = not np.array_equal(order, np.arange(filters))
-    ticks = np.arange(filters) if ordered else np.arange(0, filters, 4 if filters > 32 else 1)
+    annotations = [dict(x=p % columns, y=(p // columns) * band_rows - 0.75, text=str(order[p]),
+                        xref="x", yref="y", showarrow=False, yanchor="bottom",
+                        font=dict(size=min(FONT_SIZE - 4, int(cell * 0.6))))
+                   for p in range(filters)]
+    ticks = [b * band_rows + c for b in range(bands) for c in range(classes)]
     layout = dict(
-        xaxis=dict(range=[-0.5, filters - 0.5], showgrid=False, zeroline=False, tickmode="array",
-                   tickvals=ticks, ticktext=[str(order[t]) for t in ticks], side="top",
-                   tickangle=-90 if ordered and filters > 32 else 0,
-                   tickfont=dict(size=FONT_SIZE - (6 if ordered and filters > 32 else 3)),
-                   title=dict(text=f"filter of {layer}" + (" (grouped by the class it answers to most)"
-                                                           if ordered else ""))),
-        yaxis=dict(range=[classes - 0.5, -0.5], showgrid=False, zeroline=False, tickmode="array",
-                   tickvals=list(range(classes)), ticktext=list(class_names)[:classes],
-                   tickfont=dict(size=FONT_SIZE - 2)),
-        width=width, height=int(classes * cell + 150), margin=dict(l=left_margin, r=10, t=110, b=10),
+        annotations=annotations,
+        xaxis=dict(range=[-0.5, columns - 0.5], visible=False, fixedrange=True),
+        yaxis=dict(range=[bands * band_rows - 1.1, -1.5], showgrid=False, zeroline=False, fixedrange=True,
+                   tickmode="array", tickvals=ticks, ticktext=list(class_names)[:classes] * bands,
+                   tickfont=dict(size=FONT_SIZE - 3)),
+        width=width, height=height, margin=dict(l=left, r=right, t=top, b=bottom, autoexpand=False),
         font=dict(size=FONT_SIZE), plot_bgcolor="white", hoverlabel=dict(font_size=FONT_SIZE),
         showlegend=False, dragmode=False, clickmode="event+select", hovermode="closest",
     )

@@ -86,8 +86,12 @@ class EvidenceModel:
             before = extractor.inputs[0] if i == 0 else extractor.outputs[i - 1]
             if int(before.shape[-1]) == int(layer.kernel.shape[0]):
                 self._dense, feature = layer, before
-        self.score_name = (f"the score of {names[dense[-1]]} before its activation (the logit)"
-                           if self._dense is not None else "the model's output")
+        if self._dense is not None:
+            activation = getattr(self._dense.activation, "__name__", "activation")
+            self.score_name = (f"the logit (layer {self._dense.name} before its {activation})"
+                               if activation != "linear" else f"the logit (layer {self._dense.name})")
+        else:
+            self.score_name = "the model's output (no Dense layer to take the logit from)"
         index = {n: names.index(n) for n in self.map_layers}
         self._conv_index = {n: k for k, n in enumerate(self.conv_layers)}
         inputs = extractor.inputs[0]

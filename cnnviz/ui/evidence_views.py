@@ -51,11 +51,12 @@ def evidence_model(explorer) -> EvidenceModel | None:
         return None
 
 
-def choose_images(fashion) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+def choose_images(fashion) -> tuple[np.ndarray, np.ndarray | None, list[str], object]:
     """The class, number and choice of test images (or the drawing from the Activations page):
-    (images (N, 28, 28) uint8, true labels or None, one label per image)."""
+    (images (N, 28, 28) uint8, true labels or None, one label per image, the column left for
+    :func:`choose_target`)."""
     use_drawing = fashion is None
-    c1, c2, c3, c4 = st.columns([1.2, 1, 1.6, 1.3])
+    c1, c2, c3, c4 = st.columns([1.1, 0.9, 1.5, 1.6])
     if fashion is not None:
         labels = fashion["test_labels"]
         label = c1.selectbox("Class of the images", range(len(CLASS_NAMES)), index=act.COURSE_LABEL,
@@ -66,30 +67,31 @@ def choose_images(fashion) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
                        horizontal=True)
         seed, indices = 0, ()
         if how == "random":
-            seed = c4.number_input("Seed", 0, 1_000_000, 0, key="ev_seed")
+            seed = c3.number_input("Seed", 0, 1_000_000, 0, key="ev_seed")
         elif how == "index":
-            text = c4.text_input("Test-set numbers", "0, 23, 28", key="ev_indices",
+            text = c3.text_input("Test-set numbers", "0, 23, 28", key="ev_indices",
                                  help=f"0 to 9999, separated by commas; at most {MAX_IMAGES}.")
             try:
                 indices = act.parse_indices(text, size=len(labels), limit=MAX_IMAGES)
             except ValueError as exc:
                 st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
                 indices = (0, 23, 28)
-        use_drawing = c1.toggle("Explain my drawing instead", key="ev_drawing",
-                                help="The 28x28 image drawn in the Activations page's *Draw your own* tab.")
+        use_drawing = c2.toggle("My drawing", key="ev_drawing",
+                                help="Explain the 28x28 image drawn in the Activations page's "
+                                     "*Draw your own* tab instead.")
     if use_drawing:
-        return state.drawing(None)[np.newaxis], None, ["your drawing"]
+        return state.drawing(None)[np.newaxis], None, ["your drawing"], c4
     chosen = act.select_images(labels, label, count, how=how, seed=seed, indices=indices)
     true = labels[chosen]
-    return fashion["test_raw"][chosen], true, [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)]
+    return (fashion["test_raw"][chosen], true, [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)], c4)
 
 
-def choose_target(probabilities: np.ndarray) -> tuple[np.ndarray, int]:
+def choose_target(probabilities: np.ndarray, column=st) -> tuple[np.ndarray, int]:
     """The "Explain" box: each image's predicted class (default) or one class for all.
     Returns (the class explained in each image, the choice)."""
-    choice = st.selectbox(
+    choice = column.selectbox(
         "Explain the class", [PREDICTED, *range(len(CLASS_NAMES))], key="ev_target",
-        format_func=lambda c: "the one the model predicts (each image's top guess)" if c == PREDICTED
+        format_func=lambda c: "predicted (each image's top guess)" if c == PREDICTED
         else CLASS_NAMES[c],
         help="Which class's evidence to show. Pick another class to ask: what in this image "
              "speaks for (or against) that one?")
@@ -302,9 +304,12 @@ def class_filter_view(model: EvidenceModel, fashion, default_class: int) -> None
     st.plotly_chart(figures.class_filter_grid(
         values, raw=means, class_names=CLASS_NAMES, layer=layer, selected=(pick_class, pick_filter),
         order=ev.grouped_filter_order(means) if grouped else None,
-        colorbar_title="1 = the filter's<br>top class" if scale == "filter" else "mean<br>activation"),
+        colorbar_title="1 = the<br>filter's top<br>class" if scale == "filter" else "mean<br>activation"),
         key="ev_grid", on_select=functools.partial(_on_grid_click, per_layer, filters), selection_mode="points",
         config=PLOT_CONFIG, theme=None, width="content")
+    st.caption(f"Rows: classes; columns: the {filters} filters of {layer}, numbered above each band"
+               + (", grouped by the class each answers to most." if grouped else ".")
+               + " Ringed: the class and filter in the boxes above.")
     s3.markdown("&nbsp;")
     s3.button(f"Open {CLASS_NAMES[pick_class]}, filter {pick_filter} in the activation grid",
               key="ev_grid_open", icon=":material/local_fire_department:", type="primary",

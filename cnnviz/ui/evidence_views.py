@@ -233,6 +233,8 @@ def _clicked_cell(event, filters: int) -> tuple[int, int] | None:
         return None
     for point in points or []:
         data = point.get("customdata")
+        if isinstance(data, dict):  # how the browser sends a typed array's row: {"0": class, "1": filter, ...}
+            data = [data.get("0"), data.get("1")] if "0" in data and "1" in data else None
         if isinstance(data, (list, tuple)) and len(data) >= 2:
             return int(data[0]), int(data[1])
         if point.get("curve_number", 0) == 0 and point.get("point_index") is not None:

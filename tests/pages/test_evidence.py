@@ -122,6 +122,7 @@ def test_clicked_cell_reads_the_marker():
     from cnnviz.ui.evidence_views import _clicked_cell
 
     assert _clicked_cell({"selection": {"points": [{"customdata": [3, 12, 0.5]}]}}, 64) == (3, 12)
+    assert _clicked_cell({"selection": {"points": [{"customdata": {"0": 8, "1": 20, "2": 0.1}}]}}, 64) == (8, 20)
     assert _clicked_cell({"selection": {"points": [{"curve_number": 0, "point_index": 130}]}}, 64) == (2, 2)
     assert _clicked_cell({"selection": {"points": []}}, 64) is None
     assert _clicked_cell(None, 64) is None

@@ -4,12 +4,13 @@ filter answers to which class."""
 import streamlit as st
 
 from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
-from cnnviz.ui import frame, resources
+from cnnviz.ui import frame, links, resources
 
 frame.require_app_frame()
 with st.spinner("Starting TensorFlow (once per server)…"):
     from cnnviz.ui import evidence_views as views, models  # TensorFlow only on the pages that need it
 views.follow_open_request()  # a click on the classes x filters grid opens the Activations page
+views.read_link()
 
 st.title("Class evidence: why did it say that?")
 st.markdown(
@@ -19,12 +20,14 @@ st.markdown(
     "is most sensitive to (**saliency**), and ask which places in a convolution layer's maps count "
     "for the class (**Grad-CAM**). The last tab shows **which filter answers to which class**."
 )
+links.warn(views.PAGE)
 explorer, model_name = models.activation_model_picker(views.SOURCE_KEY)
 if explorer is None:
     st.stop()
 model = views.evidence_model(explorer)
 if model is None:
     st.stop()
+views.seed_layers(model)
 st.caption(f"Explaining {model_name}. The class score used by saliency and Grad-CAM: {model.score_name}.")
 
 fashion, data_problem = resources.fashion_mnist()
@@ -43,8 +46,8 @@ st.markdown("The model says: " + "; ".join(
 labels = views.row_labels(base_labels, probabilities, targets)
 
 occlusion_tab, saliency_tab, cam_tab, grid_tab = st.tabs(
-    ["Occlusion", "Saliency", "Grad-CAM", "Which filter answers to which class"],
-    key="ev_view", on_change="rerun")
+    list(views.VIEW_LABELS.values()), key="ev_view", on_change="rerun")
+views.show_view(st.session_state.get("ev_view"))
 
 with occlusion_tab:
     if occlusion_tab.open:
@@ -61,3 +64,6 @@ with cam_tab:
 with grid_tab:
     if grid_tab.open:
         views.class_filter_view(model, fashion, int(targets[0]) if choice == views.PREDICTED else choice)
+links.caption(["The shipped model, the images, the class explained and each view's settings travel in it; "
+               "a model trained or uploaded in this session, and a drawing, do not."])
+links.sync(views.PAGE)

@@ -17,6 +17,16 @@ OCCLUSION_PATCH = 6
 OCCLUSION_STRIDE = 2
 """The default grey patch: 6x6 pixels, moved 2 pixels at a time (12 x 12 = 144 positions)."""
 
+PATCH_SIZES = (2, 14)
+STRIDES = (1, 8)
+"""The smallest and largest patch side and stride offered."""
+
+MAX_IMAGES = 6
+"""At most this many images are explained at once (a row each)."""
+
+VIEWS = ("occlusion", "saliency", "gradcam", "grid")
+"""The Class evidence page's tabs, as ``view=`` link values (the first is the default)."""
+
 FILLS = {"grey": 128, "black": 0}
 """What the patch is filled with: mid-grey (the usual choice), or black (Fashion-MNIST's background)."""
 
@@ -27,7 +37,8 @@ GRID_SCALES = ("filter", "raw")
 """The class x filter grid: each filter scaled to its strongest class, or raw mean activations."""
 
 MAX_PER_CLASS = 100
-"""The class x filter grid averages at most this many test images per class."""
+GRID_IMAGES = 20
+"""The class x filter grid averages the first 20 (at most 100) test images of each class."""
 
 
 def patch_starts(size: int, patch: int, stride: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz.core import activation_inputs as act
-from cnnviz.core import architecture, images, pooling
+from cnnviz.core import architecture, evidence, images, pooling
 from cnnviz.core.convolution import CHANNELS, MAPPINGS, MAX_ABS_WEIGHT, PADDINGS, STRIDES, ConvolutionSettings
 from cnnviz.core.data import CLASS_NAMES, TEST_SIZE
 from cnnviz.core.kernels import PRESETS, KernelError, format_kernel, format_number, parse_kernel, parse_number, preset_for
@@ -438,6 +438,27 @@ PAGES: dict[str, tuple[Param, ...]] = {
         integer("f_image", 0, act.MAX_IMAGES - 1, 0),
         names("f_layer", most=1),
         integer("learned", 0, MAX_FILTER),
+    ),
+    "evidence": (
+        choice("model", MODEL_SOURCES, "shipped"),
+        choice("class", [str(i) for i in range(len(CLASS_NAMES))], str(act.COURSE_LABEL),
+               aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)}),
+        integer("count", 1, evidence.MAX_IMAGES, 3),
+        choice("how", act.SELECTIONS, act.SELECTIONS[0]),
+        integer("seed", 0, act.MAX_SEED, 0),
+        whole_numbers("indices", 0, TEST_SIZE - 1, most=evidence.MAX_IMAGES),
+        choice("explain", ["predicted", *(str(i) for i in range(len(CLASS_NAMES)))], "predicted",
+               aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)}),
+        choice("view", evidence.VIEWS, evidence.VIEWS[0]),
+        integer("patch", *evidence.PATCH_SIZES, evidence.OCCLUSION_PATCH),
+        integer("stride", *evidence.STRIDES, evidence.OCCLUSION_STRIDE),
+        choice("fill", tuple(evidence.FILLS), "grey", aliases={"gray": "grey"}),
+        choice("sign", evidence.SALIENCY_SIGNS, evidence.SALIENCY_SIGNS[0]),
+        names("cam_layer", most=1),
+        names("grid_layer", most=1),
+        integer("grid_n", 1, evidence.MAX_PER_CLASS, evidence.GRID_IMAGES),
+        choice("grid_scale", evidence.GRID_SCALES, evidence.GRID_SCALES[0]),
+        flag("group", False),
     ),
 }
 """Every page's parameters, in the order a link lists them. Convolution and Pooling also

@@ -24,15 +24,26 @@ from cnnviz.core.palette import (
 )
 from cnnviz.figures import evidence as figures
 from cnnviz.ml.evidence import GRAD_CAM_PAPER, OCCLUSION_PAPER, SALIENCY_PAPER, EvidenceModel, evidence_for
-from cnnviz.ui import frame, models, state
+from cnnviz.ui import frame, links, models, state
 
 PLOT_CONFIG = {"displayModeBar": False}
 HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
-MAX_IMAGES = 6
+MAX_IMAGES = ev.MAX_IMAGES
 PREDICTED = -1
 """The "Explain" choice meaning each image's own top guess."""
 SOURCE_KEY = "ev_source"
 """The model picker's key on this page."""
+PAGE = "evidence"
+"""This page's name in links."""
+VIEW_LABELS = dict(zip(ev.VIEWS, ("Occlusion", "Saliency", "Grad-CAM", "Which filter answers to which class")))
+"""``view=`` link value -> the tab's label."""
+_WIDGETS = {"count": "ev_count", "how": "ev_how", "seed": "ev_seed", "patch": "ev_patch", "stride": "ev_stride",
+            "fill": "ev_fill", "sign": "ev_sign", "grid_n": "ev_grid_count", "grid_scale": "ev_grid_scale",
+            "group": "ev_grid_group"}
+"""Link parameter -> the widget it seeds (the layers need the model: see :func:`seed_layers`)."""
+PENDING_KEY = "ev_link_pending"
+"""The layers a link asked for, checked once the model is loaded."""
+CANNOT_TRAVEL = {"trained": "a model trained in this session", "upload": "an uploaded model"}
 OPEN_REQUEST_KEY = "ev__open_activations"
 """Set by a click on the classes x filters grid: the next run opens the Activations page."""
 
@@ -40,6 +51,53 @@ OPEN_REQUEST_KEY = "ev__open_activations"
 def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def read_link() -> None:
+    """When a link opened the page: the images, the class explained, the view and its settings
+    (call before the widgets exist)."""
+    view = links.start(PAGE)
+    if view is None:
+        return
+    values = dict(view.values)
+    model = values.pop("model", "shipped")
+    if model in CANNOT_TRAVEL:
+        links.ignored(PAGE, f"model={model!r} was ignored: {CANNOT_TRAVEL[model]} cannot travel in a "
+                            "link; the shipped CNN is shown instead.")
+    if "class" in values:
+        st.session_state["ev_class"] = int(values.pop("class"))
+    if "indices" in values:
+        st.session_state["ev_indices"] = ", ".join(map(str, values.pop("indices")))
+    if "explain" in values:
+        explain = values.pop("explain")
+        st.session_state["ev_target"] = PREDICTED if explain == "predicted" else int(explain)
+    if "view" in values:
+        st.session_state["ev_view"] = VIEW_LABELS[values.pop("view")]
+    st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("cam_layer", "grid_layer") if k in values}
+    for name, value in values.items():
+        st.session_state[_WIDGETS[name]] = value
+
+
+def seed_layers(model: EvidenceModel) -> None:
+    """The Grad-CAM and grid layers a link asked for, checked against this model's layers."""
+    pending = st.session_state.get(PENDING_KEY, {})
+    for name, key, known in (("cam_layer", "ev_cam_layer", model.conv_layers),
+                             ("grid_layer", "ev_grid_layer", model.map_layers)):
+        if name not in pending:
+            continue
+        asked = pending.pop(name)[0]
+        if asked in known:
+            st.session_state[key] = asked
+        else:
+            links.ignored(PAGE, f"{name}={asked!r} was ignored: this model's layers for it are "
+                                f"{', '.join(known)}.")
+
+
+def show_view(tab_label: str | None) -> None:
+    """Tell the link which tab is open (each tab's own settings are added by its view)."""
+    links.show(PAGE, view=next((v for v, label in VIEW_LABELS.items() if label == tab_label), None),
+               patch=None, stride=None, fill=None, sign=None, cam_layer=None, grid_layer=None,
+               grid_n=None, grid_scale=None, group=None)
 
 
 def evidence_model(explorer) -> EvidenceModel | None:
@@ -76,6 +134,9 @@ def choose_images(fashion) -> tuple[np.ndarray, np.ndarray | None, list[str], ob
             except ValueError as exc:
                 st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
                 indices = (0, 23, 28)
+        links.show(PAGE, **{"class": str(label)}, count=count, how=how,
+                   seed=seed if how == "random" else None,
+                   indices=tuple(indices) if how == "index" and tuple(indices) != (0, 23, 28) else None)
         use_drawing = c2.toggle("My drawing", key="ev_drawing",
                                 help="Explain the 28x28 image drawn in the Activations page's "
                                      "*Draw your own* tab instead.")
@@ -95,6 +156,7 @@ def choose_target(probabilities: np.ndarray, column=st) -> tuple[np.ndarray, int
         else CLASS_NAMES[c],
         help="Which class's evidence to show. Pick another class to ask: what in this image "
              "speaks for (or against) that one?")
+    links.show(PAGE, explain="predicted" if choice == PREDICTED else str(choice))
     targets = probabilities.argmax(axis=1) if choice == PREDICTED else np.full(len(probabilities), choice)
     return targets.astype(int), choice
 
@@ -114,14 +176,15 @@ def _show(figure, key: str) -> None:
 
 def occlusion_view(model: EvidenceModel, images: np.ndarray, targets: np.ndarray, labels: list[str]) -> None:
     c1, c2, c3 = st.columns([1, 1, 1.4])
-    patch = c1.slider("Patch size (pixels)", 2, 14, ev.OCCLUSION_PATCH, key="ev_patch",
+    patch = c1.slider("Patch size (pixels)", *ev.PATCH_SIZES, ev.OCCLUSION_PATCH, key="ev_patch",
                       help="The side of the square that hides part of the image.")
-    stride = c2.slider("Stride (pixels)", 1, 8, ev.OCCLUSION_STRIDE, key="ev_stride",
+    stride = c2.slider("Stride (pixels)", *ev.STRIDES, ev.OCCLUSION_STRIDE, key="ev_stride",
                        help="How far the patch moves each step: smaller is finer and slower.")
     fill = c3.radio("Patch colour", list(ev.FILLS), key="ev_fill", horizontal=True,
                     format_func=lambda f: f"{f} ({ev.FILLS[f]})",
                     help="Grey is the usual choice; black is Fashion-MNIST's background, so it "
                          "erases instead of painting a square.")
+    links.show(PAGE, patch=patch, stride=stride, fill=fill)
     positions = len(ev.patch_starts(28, patch, stride)) ** 2
     st.markdown(
         f"**Occlusion** measures how much the probability of the class falls when a {fill} "
@@ -160,6 +223,7 @@ def saliency_view(model: EvidenceModel, images: np.ndarray, targets: np.ndarray,
                                  "signed": "Which way (signed; zero is grey)"}.get,
                     help="Signed: orange where a brighter pixel would raise the class's score, "
                          "blue where it would lower it.")
+    links.show(PAGE, sign=sign)
     st.markdown(
         "**Saliency** measures how much the class's score (its logit, before the softmax, which "
         "would flatten the gradient) changes when one pixel gets a little brighter: the gradient. "
@@ -197,6 +261,7 @@ def grad_cam_view(model: EvidenceModel, images: np.ndarray, targets: np.ndarray,
                          format_func=lambda n: f"{n} ({'x'.join(map(str, model.explorer.shape(n)[:2]))})",
                          help="The last convolution (the default) sees the most; an earlier one is finer "
                               "but sees simpler patterns.")
+    links.show(PAGE, cam_layer=None if layer == layers[-1] else (layer,))
     h, w = model.explorer.shape(layer)[:2]
     st.markdown(
         f"**Grad-CAM** weighs each map of **{layer}** by how much the class's score depends on it "
@@ -274,12 +339,14 @@ def class_filter_view(model: EvidenceModel, fashion, default_class: int) -> None
     c1, c2, c3, c4 = st.columns([1, 1.2, 1.6, 1.3])
     layers = model.map_layers
     layer = c1.selectbox("Layer", layers, index=layers.index(model.conv_layers[-1]), key="ev_grid_layer")
-    count = c2.slider("Test images per class (N)", 1, ev.MAX_PER_CLASS, 20, key="ev_grid_count",
+    count = c2.slider("Test images per class (N)", 1, ev.MAX_PER_CLASS, ev.GRID_IMAGES, key="ev_grid_count",
                       help="The first N test images of each class are averaged.")
     scale = c3.radio("Colour", ev.GRID_SCALES, key="ev_grid_scale", horizontal=True,
                      format_func={"filter": "Each filter: 1 = its top class", "raw": "Mean activation"}.get)
     grouped = c4.toggle("Group filters by class", key="ev_grid_group",
                         help="Order the columns by the class each filter answers to most.")
+    links.show(PAGE, grid_layer=None if layer == model.conv_layers[-1] else (layer,), grid_n=count,
+               grid_scale=scale, group=grouped)
     st.markdown(
         f"Each cell is the **mean activation** of one filter of **{layer}** over the first {count} "
         "test images of a class. *Limits*: a mean over whole maps says which class wakes a filter "

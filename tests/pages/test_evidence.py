@@ -126,3 +126,33 @@ def test_clicked_cell_reads_the_marker():
     assert _clicked_cell({"selection": {"points": [{"curve_number": 0, "point_index": 130}]}}, 64) == (2, 2)
     assert _clicked_cell({"selection": {"points": []}}, 64) is None
     assert _clicked_cell(None, 64) is None
+
+
+# --- The page's link ----------------------------------------------------------------
+
+LINK = {"class": "8", "count": "2", "how": "index", "indices": "0,23", "explain": "6", "view": "gradcam",
+        "cam_layer": "conv_1"}
+
+
+def test_a_link_opens_the_view_and_is_written_back(data_dir):
+    from tests.pages.test_links import assert_no_link_warning, open_link
+
+    at = open_link("evidence", LINK, timeout=180)
+    assert_no_link_warning(at)
+    assert widget(at.selectbox, "ev_class").value == 8
+    assert widget(at.selectbox, "ev_target").value == 6
+    assert widget(at.selectbox, "ev_cam_layer").value == "conv_1"
+    spec = figure(at)
+    assert [t.split("<br>")[0] for t in spec["layout"]["yaxis"]["ticktext"]] == ["#0 Ankle boot", "#23 Ankle boot"]
+    assert all("→ Shirt" in t for t in spec["layout"]["yaxis"]["ticktext"])
+    written = {k: at.query_params[k] for k in at.query_params}
+    assert {k: (v[0] if isinstance(v, list) else v) for k, v in written.items()} == LINK
+
+
+def test_bad_link_parameters_are_named(data_dir):
+    from tests.pages.test_links import assert_named, open_link
+
+    at = open_link("evidence", {"patch": "40", "cam_layer": "dense_1", "model": "upload", "zzz": "1",
+                                "view": "occlusion"}, timeout=180)
+    assert_named(at, ["patch", "cam_layer", "model", "zzz"])
+    assert widget(at.slider, "ev_patch").value == 6

@@ -84,7 +84,7 @@ def evidence_grid(
              hovertemplate=f"<b>{map_title}</b> {where}<br>{hover_label} "
                            f"%{{customdata[2]:{hover_format}}}<extra></extra>",
              colorbar=dict(title=dict(text=colorbar_title, side="top"), thickness=16,
-                           len=min(1.0, 420 / max(height - 90, 1)), y=1, yanchor="top")),
+                           len=min(0.85, 420 / max(height - 90, 1)), y=0.85, yanchor="top")),
         dict(type="heatmap", name="image", z=stacked(images), x=x_edges(2, side_x), y=y_edges(side),
              zmin=0, zmax=255 * DIM, colorscale=gray, showscale=False, hoverinfo="skip"),
         dict(type="heatmap", name="over the image", z=stacked(overlay), x=x_edges(2, side_x),

@@ -240,13 +240,13 @@ def saliency_view(model: EvidenceModel, images: np.ndarray, targets: np.ndarray,
         figure = figures.evidence_grid(
             images, shown, row_labels=labels, map_title="|gradient|", colorscale=HEAT_COLORSCALE,
             overlay_colorscale=HEAT_OVERLAY_COLORSCALE, zmin=0, zmax=1, hover_values=np.abs(gradient),
-            hover_label="|d score / d pixel|", colorbar_title="|gradient|<br>1 = the image's<br>largest")
+            hover_label="|d score / d pixel|", colorbar_title="|gradient|<br>(1 = row max)")
     else:
         shown = ev.scaled_each(gradient, signed=True)
         figure = figures.evidence_grid(
             images, shown, row_labels=labels, map_title="gradient", colorscale=SIGNED_GREY_COLORSCALE,
             overlay_colorscale=SIGNED_OVERLAY_COLORSCALE, zmin=-1, zmax=1, hover_values=gradient,
-            hover_label="d score / d pixel", colorbar_title="gradient<br>±1 = the image's<br>largest")
+            hover_label="d score / d pixel", colorbar_title="gradient<br>(±1 = row max)")
     _show(figure, "ev_saliency")
     st.caption(f"Score: {model.score_name}. Each row is scaled to its own largest value. Pixels are "
                f"0..1 as the model sees them. Idea: [Simonyan et al., 2013]({SALIENCY_PAPER}).")
@@ -277,7 +277,7 @@ def grad_cam_view(model: EvidenceModel, images: np.ndarray, targets: np.ndarray,
     _show(figures.evidence_grid(
         images, shown, row_labels=labels, map_title=f"Grad-CAM on {layer}", overlay=ev.upsample(shown),
         colorscale=HEAT_COLORSCALE, overlay_colorscale=HEAT_OVERLAY_COLORSCALE, zmin=0, zmax=1,
-        hover_values=cam, hover_label="Grad-CAM", colorbar_title="Grad-CAM<br>1 = the image's<br>largest"),
+        hover_values=cam, hover_label="Grad-CAM", colorbar_title="Grad-CAM<br>(1 = row max)"),
         "ev_gradcam")
     empty = [labels[k].split("<br>")[0] for k in range(len(cam)) if not cam[k].max() > 0]
     if empty:

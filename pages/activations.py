@@ -13,7 +13,6 @@ frame.require_app_frame()
 with st.spinner("Starting TensorFlow (once per server)…"):
     from cnnviz.ui import activation_views, models  # TensorFlow only on the pages that need it
 activation_views.read_link()
-HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
 SCALE_LABELS = {"map": "Each map its own range", "layer": "One range per layer"}
 
 st.title("Activation maps")
@@ -41,26 +40,8 @@ with st.container(border=True):
         test_images = test_labels = None
     else:
         test_images, test_labels = fashion["test_raw"], fashion["test_labels"]
-        label = c1.selectbox("Class", range(len(CLASS_NAMES)), index=act.COURSE_LABEL,
-                             format_func=CLASS_NAMES.__getitem__, key="act_class")
-        count = c2.slider("How many images", 1, act.MAX_IMAGES, act.COURSE_IMAGES, key="act_count")
-        how = c3.radio("Which images", act.SELECTIONS, format_func=HOW_LABELS.get, key="act_how",
-                       horizontal=True)
-        seed, indices = 0, ()
-        if how == "random":
-            seed = c4.number_input("Seed", 0, 1_000_000, 0, key="act_seed")
-        elif how == "index":
-            text = c4.text_input("Test-set numbers", "0, 23, 28", key="act_indices",
-                                 help="0 to 9999, separated by commas (the original course "
-                                      "notebook looks at 0, 23 and 28).")
-            try:
-                indices = act.parse_indices(text, size=len(test_labels))
-            except ValueError as exc:
-                st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
-                indices = (0, 23, 28)
-        links.show("activations", **{"class": str(label)}, count=count, how=how,
-                   seed=seed if how == "random" else None,
-                   indices=tuple(indices) if how == "index" and tuple(indices) != (0, 23, 28) else None)
+        chosen = activation_views.choose_test_images("activations", "act", test_labels, (c1, c2, c3, c4),
+                                                     max_images=act.MAX_IMAGES, default_count=act.COURSE_IMAGES)
     layers = st.multiselect("Layers", map_layers, default=map_layers, key="act_layers",
                             help="Every convolution and pooling layer by default.") or map_layers
     d1, d2, d3, d4 = st.columns([1, 1, 1.4, 1.4])
@@ -80,7 +61,6 @@ with st.container(border=True):
                cmap=colorscale, scale=scale, axes=input_axes)
 
 if test_images is not None:
-    chosen = act.select_images(test_labels, label, count, how=how, seed=seed, indices=indices)
     images, true = test_images[chosen], test_labels[chosen]
     row_labels = [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)]
 else:

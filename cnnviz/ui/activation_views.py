@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
+from cnnviz.core import activation_inputs as act
 from cnnviz.core import images, share_link
 from cnnviz.core.activation_inputs import draw_stroke, to_model_input
 from cnnviz.core.data import CLASS_NAMES
@@ -28,6 +29,54 @@ _WIDGETS = {"count": "act_count", "how": "act_how", "seed": "act_seed", "cmap": 
 PENDING_KEY = "act_link_pending"
 """What the link asked for that depends on the model (layers, filter, f_layer), checked once it is loaded."""
 CANNOT_TRAVEL = {"trained": "a model trained in this session", "upload": "an uploaded model"}
+"""Model sources a link cannot carry (what they are, in words); the link opens the shipped CNN."""
+HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
+"""How the test images of a class are chosen (cnnviz.core.activation_inputs.SELECTIONS), in words."""
+COURSE_INDICES = (0, 23, 28)
+"""The test images the original course notebook looks at."""
+
+
+def read_images_link(page: str, values: dict, prefix: str) -> dict:
+    """Take a link's model, class and test-set numbers out of ``values`` into the widgets ``{prefix}_class``
+    and ``{prefix}_indices`` (a model that cannot travel is named); return the rest."""
+    model = values.pop("model", "shipped")
+    if model in CANNOT_TRAVEL:
+        links.ignored(page, f"model={model!r} was ignored: {CANNOT_TRAVEL[model]} cannot travel in a "
+                            "link; the shipped CNN is shown instead.")
+    if "class" in values:
+        st.session_state[f"{prefix}_class"] = int(values.pop("class"))
+    if "indices" in values:
+        st.session_state[f"{prefix}_indices"] = ", ".join(map(str, values.pop("indices")))
+    return values
+
+
+def choose_test_images(page: str, prefix: str, labels: np.ndarray, columns, *, max_images: int,
+                       default_count: int, class_label: str = "Class", count_help: str | None = None,
+                       indices_help: str = "0 to 9999, separated by commas (the original course notebook "
+                                           "looks at 0, 23 and 28).") -> np.ndarray:
+    """Class, how many and which test images (first N, random with a seed, or by number), kept in the
+    link of ``page``; returns the chosen indices into ``labels``. ``columns``: where the class, the
+    count, the choice and its seed or numbers go."""
+    class_col, count_col, how_col, extra_col = columns
+    label = class_col.selectbox(class_label, range(len(CLASS_NAMES)), index=act.COURSE_LABEL,
+                                format_func=CLASS_NAMES.__getitem__, key=f"{prefix}_class")
+    count = count_col.slider("How many images", 1, max_images, default_count, key=f"{prefix}_count", help=count_help)
+    how = how_col.radio("Which images", act.SELECTIONS, format_func=HOW_LABELS.get, key=f"{prefix}_how",
+                        horizontal=True)
+    seed, indices = 0, ()
+    if how == "random":
+        seed = extra_col.number_input("Seed", 0, 1_000_000, 0, key=f"{prefix}_seed")
+    elif how == "index":
+        text = extra_col.text_input("Test-set numbers", ", ".join(map(str, COURSE_INDICES)), key=f"{prefix}_indices",
+                                    help=indices_help)
+        try:
+            indices = act.parse_indices(text, size=len(labels), limit=max_images)
+        except ValueError as exc:
+            st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
+            indices = COURSE_INDICES
+    links.show(page, **{"class": str(label)}, count=count, how=how, seed=seed if how == "random" else None,
+               indices=tuple(indices) if how == "index" and tuple(indices) != COURSE_INDICES else None)
+    return act.select_images(labels, label, count, how=how, seed=seed, indices=indices)
 
 
 def read_link() -> None:
@@ -35,15 +84,7 @@ def read_link() -> None:
     view = links.start("activations")
     if view is None:
         return
-    values = dict(view.values)
-    model = values.pop("model", "shipped")
-    if model in CANNOT_TRAVEL:
-        links.ignored("activations", f"model={model!r} was ignored: {CANNOT_TRAVEL[model]} cannot travel in a "
-                                     "link; the shipped CNN is shown instead.")
-    if "class" in values:
-        st.session_state["act_class"] = int(values.pop("class"))
-    if "indices" in values:
-        st.session_state["act_indices"] = ", ".join(map(str, values.pop("indices")))
+    values = read_images_link("activations", dict(view.values), "act")
     if "view" in values:
         st.session_state["act_view"] = VIEW_LABELS[values.pop("view")]
     st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("layers", "filter", "f_layer") if k in values}

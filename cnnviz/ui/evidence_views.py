@@ -12,7 +12,6 @@ import functools
 import numpy as np
 import streamlit as st
 
-from cnnviz.core import activation_inputs as act
 from cnnviz.core import evidence as ev
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.core.palette import (
@@ -24,10 +23,9 @@ from cnnviz.core.palette import (
 )
 from cnnviz.figures import evidence as figures
 from cnnviz.ml.evidence import GRAD_CAM_PAPER, OCCLUSION_PAPER, SALIENCY_PAPER, EvidenceModel, evidence_for
-from cnnviz.ui import frame, links, models, state
+from cnnviz.ui import activation_views, frame, links, models, state
 
 PLOT_CONFIG = {"displayModeBar": False}
-HOW_LABELS = {"first": "First N of the class (course)", "random": "Random", "index": "By test-set number"}
 MAX_IMAGES = ev.MAX_IMAGES
 PREDICTED = -1
 """The "Explain" choice meaning each image's own top guess."""
@@ -43,7 +41,6 @@ _WIDGETS = {"count": "ev_count", "how": "ev_how", "seed": "ev_seed", "patch": "e
 """Link parameter -> the widget it seeds (the layers need the model: see :func:`seed_layers`)."""
 PENDING_KEY = "ev_link_pending"
 """The layers a link asked for, checked once the model is loaded."""
-CANNOT_TRAVEL = {"trained": "a model trained in this session", "upload": "an uploaded model"}
 OPEN_REQUEST_KEY = "ev__open_activations"
 """Set by a click on the classes x filters grid: the next run opens the Activations page."""
 
@@ -59,15 +56,7 @@ def read_link() -> None:
     view = links.start(PAGE)
     if view is None:
         return
-    values = dict(view.values)
-    model = values.pop("model", "shipped")
-    if model in CANNOT_TRAVEL:
-        links.ignored(PAGE, f"model={model!r} was ignored: {CANNOT_TRAVEL[model]} cannot travel in a "
-                            "link; the shipped CNN is shown instead.")
-    if "class" in values:
-        st.session_state["ev_class"] = int(values.pop("class"))
-    if "indices" in values:
-        st.session_state["ev_indices"] = ", ".join(map(str, values.pop("indices")))
+    values = activation_views.read_images_link(PAGE, dict(view.values), "ev")
     if "explain" in values:
         explain = values.pop("explain")
         st.session_state["ev_target"] = PREDICTED if explain == "predicted" else int(explain)
@@ -117,32 +106,15 @@ def choose_images(fashion) -> tuple[np.ndarray, np.ndarray | None, list[str], ob
     c1, c2, c3, c4 = st.columns([1.1, 0.9, 1.5, 1.6])
     if fashion is not None:
         labels = fashion["test_labels"]
-        label = c1.selectbox("Class of the images", range(len(CLASS_NAMES)), index=act.COURSE_LABEL,
-                             format_func=CLASS_NAMES.__getitem__, key="ev_class")
-        count = c2.slider("How many images", 1, MAX_IMAGES, 3, key="ev_count",
-                          help="Each image gets its own row in every view.")
-        how = c3.radio("Which images", act.SELECTIONS, format_func=HOW_LABELS.get, key="ev_how",
-                       horizontal=True)
-        seed, indices = 0, ()
-        if how == "random":
-            seed = c3.number_input("Seed", 0, 1_000_000, 0, key="ev_seed")
-        elif how == "index":
-            text = c3.text_input("Test-set numbers", "0, 23, 28", key="ev_indices",
-                                 help=f"0 to 9999, separated by commas; at most {MAX_IMAGES}.")
-            try:
-                indices = act.parse_indices(text, size=len(labels), limit=MAX_IMAGES)
-            except ValueError as exc:
-                st.error(f"{exc}. Showing 0, 23, 28.", icon=":material/error:")
-                indices = (0, 23, 28)
-        links.show(PAGE, **{"class": str(label)}, count=count, how=how,
-                   seed=seed if how == "random" else None,
-                   indices=tuple(indices) if how == "index" and tuple(indices) != (0, 23, 28) else None)
+        chosen = activation_views.choose_test_images(
+            PAGE, "ev", labels, (c1, c2, c3, c3), max_images=MAX_IMAGES, default_count=3,
+            class_label="Class of the images", count_help="Each image gets its own row in every view.",
+            indices_help=f"0 to 9999, separated by commas; at most {MAX_IMAGES}.")
         use_drawing = c2.toggle("My drawing", key="ev_drawing",
                                 help="Explain the 28x28 image drawn in the Activations page's "
                                      "*Draw your own* tab instead.")
     if use_drawing:
         return state.drawing(None)[np.newaxis], None, ["your drawing"], c4
-    chosen = act.select_images(labels, label, count, how=how, seed=seed, indices=indices)
     true = labels[chosen]
     return (fashion["test_raw"][chosen], true, [f"#{i} {CLASS_NAMES[t]}" for i, t in zip(chosen, true)], c4)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from cnnviz.core import activation_inputs  # noqa: E402
 from cnnviz.ml import datasets  # noqa: E402
 from cnnviz.ui import resources  # noqa: E402
 from tests.conftest import open_in_apptest  # noqa: E402
+from tests.pages.elements import only_chart as chart, widget
 
 PAGE = "pages/activations.py"
 CRASH = "Something went wrong"
@@ -40,15 +40,6 @@ def assert_ok(app) -> None:
     assert not [e.value for e in app.error if CRASH in e.value]
 
 
-def widget(elements, key):
-    return next(w for w in elements if w.key == key)
-
-
-def chart(app) -> dict:
-    """The figure the page's one st.plotly_chart sent (AppTest sees it as an unknown element)."""
-    specs = [json.loads(e.proto.spec) for e in app.get("plotly_chart")]
-    assert len(specs) == 1, f"expected one chart, got {len(specs)}"
-    return specs[0]
 
 
 def plotly_array(value) -> np.ndarray:

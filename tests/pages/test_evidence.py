@@ -3,7 +3,6 @@ grid, and opening a class and filter in the Activations page's grid."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from cnnviz.ml import datasets  # noqa: E402
 from cnnviz.ml.models import SHIPPED_MODELS  # noqa: E402
 from cnnviz.ui import state  # noqa: E402
 from tests.conftest import open_in_apptest  # noqa: E402
+from tests.pages.elements import only_chart as figure, widget
 
 PAGE = "pages/evidence.py"
 CRASH = "Something went wrong"
@@ -34,14 +34,6 @@ def assert_ok(app) -> None:
     assert not [e.value for e in app.error], [e.value for e in app.error]
 
 
-def widget(elements, key):
-    return next(w for w in elements if w.key == key)
-
-
-def figure(app) -> dict:
-    specs = [json.loads(e.proto.spec) for e in app.get("plotly_chart")]
-    assert len(specs) == 1, f"expected one chart, got {len(specs)}"
-    return specs[0]
 
 
 def open_tab(app, name: str):

@@ -2,7 +2,7 @@
 
 The pixel explorer shows 11x11 crops and a kernel's arithmetic on every edit. As
 Plotly heatmaps they kept the browser busy for 300-450 ms per edit (text in 121
-cells, three charts); as PNG pictures they cost the browser a decode of a few kB
+cells, three charts); as PNG pictures they cost the browser a decode of about 50 kB
 and the server a few milliseconds, once per crop for the whole class (cached by
 the caller). Row and column numbers are drawn along the top and left edges, so a
 crop keeps the coordinates it has in the full image.
@@ -58,23 +58,47 @@ def _cell(*matrices: np.ndarray) -> int:
     return max(CELL, int(widest) + 12)
 
 
-def _panel(draw, top: int, left: int, values: np.ndarray, colours: np.ndarray, origin, title, font, small,
-           cell: int) -> None:
+@functools.lru_cache(maxsize=4096)
+def _glyphs(text: str, size: int):
+    """``text`` rendered once as a grayscale mask (a number repeats across cells and pictures)."""
+    from PIL import Image, ImageDraw
+
+    left, top, right, bottom = _font(size).getbbox(text)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=_font(size))
+    return mask
+
+
+def _put(picture, xy: tuple[float, float], text: str, fill, size: int, anchor: str) -> None:
+    """Paste ``text`` at ``xy``: anchor "mm" centres it, "ms" centres it above, "rm" ends it there."""
+    mask = _glyphs(text, size)
+    w, h = mask.size
+    x, y = xy
+    x = x - w / 2 if anchor[0] == "m" else x - w
+    y = y - h / 2 if anchor[1] == "m" else y - h
+    picture.paste(fill, (round(x), round(y)), mask)
+
+
+def _panel(picture, top: int, left: int, values: np.ndarray, colours: np.ndarray, origin, title, cell: int) -> None:
     rows, cols = values.shape
     if title:
-        draw.text((left + cols * cell / 2, top - 30), title, fill=(17, 17, 17), font=font, anchor="ms")
+        _put(picture, (left + cols * cell / 2, top - 30), title, (17, 17, 17), 15, "ms")
     for c in range(cols):
-        draw.text((left + c * cell + cell / 2, top - 6), str(origin[1] + c), fill=LABEL_COLOR, font=small, anchor="ms")
+        _put(picture, (left + c * cell + cell / 2, top - 6), str(origin[1] + c), LABEL_COLOR, 12, "ms")
+    cells = np.repeat(np.repeat(np.asarray(colours, np.uint8), cell, axis=0), cell, axis=1)
+    for gap in (cell - 2, cell - 1):  # a 2-pixel white gap after every cell
+        cells[gap::cell, :] = 255
+        cells[:, gap::cell] = 255
+    from PIL import Image
+
+    picture.paste(Image.fromarray(cells), (left, top))
+    luma = colours @ np.array([0.299, 0.587, 0.114])
     for r in range(rows):
-        draw.text((left - 6, top + r * cell + cell / 2), str(origin[0] + r), fill=LABEL_COLOR, font=small, anchor="rm")
+        _put(picture, (left - 6, top + r * cell + cell / 2), str(origin[0] + r), LABEL_COLOR, 12, "rm")
         for c in range(cols):
-            x, y = left + c * cell, top + r * cell
-            colour = tuple(int(v) for v in colours[r, c])
-            draw.rectangle((x, y, x + cell - 2, y + cell - 2), fill=colour)
-            luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
-            text = number_text(values[r, c])
-            draw.text((x + cell / 2 - 1, y + cell / 2 - 1), text, fill=(0, 0, 0) if luma > 140 else (255, 255, 255),
-                      font=font, anchor="mm")
+            ink = (0, 0, 0) if luma[r, c] > 140 else (255, 255, 255)
+            _put(picture, (left + c * cell + cell / 2 - 1, top + r * cell + cell / 2 - 1), number_text(values[r, c]),
+                 ink, 15, "mm")
 
 
 def _sign(draw, x: float, y: float, *, times: bool, half: int = 9) -> None:
@@ -114,8 +138,7 @@ def matrix_picture(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), sign
     cell, top, left = _cell(values), (64 if title else 26), 40
     picture = Image.new("RGB", (left + cols * cell + 8, top + rows * cell + 8), "white")
     draw = ImageDraw.Draw(picture)
-    _panel(draw, top, left, values, cell_colours(values, signed=signed, limit=limit), origin, title,
-           _font(15), _font(12), cell)
+    _panel(picture, top, left, values, cell_colours(values, signed=signed, limit=limit), origin, title, cell)
     if frame is not None:
         _frame(draw, top, left, frame, WINDOW_COLOR, cell)
     if ring is not None:
@@ -140,14 +163,13 @@ def arithmetic_picture(window: np.ndarray, kernel: np.ndarray, products: np.ndar
     top, left, width = 64, 40, cols * cell
     picture = Image.new("RGB", (left + 3 * width + 2 * PANEL_GAP + 8, top + rows * cell + 8), "white")
     draw = ImageDraw.Draw(picture)
-    font, small = _font(15), _font(12)
     panels = (("input window", window, origin, cell_colours(window, signed=False)),
               ("kernel", kernel, (0, 0), cell_colours(kernel, signed=True, limit=max(1e-9, np.abs(kernel).max()))),
               ("products", products, (0, 0),
                cell_colours(products, signed=True, limit=max(1e-9, np.abs(products).max()))))
     for k, (title, values, where, colours) in enumerate(panels):
         x = left + k * (width + PANEL_GAP)
-        _panel(draw, top, x, values, colours, where, title, font, small, cell)
+        _panel(picture, top, x, values, colours, where, title, cell)
         if k:
             _sign(draw, x - PANEL_GAP / 2 - 8, top + rows * cell / 2, times=k == 1)
     return np.asarray(picture)

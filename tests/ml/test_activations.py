@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
 
 from cnnviz.ml import activations as act  # noqa: E402
 from cnnviz.ml.models import SHIPPED_MODELS, build_cnn, load_shipped  # noqa: E402

@@ -7,10 +7,10 @@ pixels in rows and columns 0..7. Nothing else reaches any class.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
 
 from cnnviz.core import evidence as core  # noqa: E402
 from cnnviz.ml.activations import ActivationModel  # noqa: E402

@@ -8,10 +8,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
 
 from cnnviz.ml import model_files as mf  # noqa: E402
 from cnnviz.ml.models import build_cnn, build_dense  # noqa: E402

@@ -17,11 +17,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import h5py
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-h5py = pytest.importorskip("h5py")
 
 from cnnviz.ml import model_files as mf  # noqa: E402
 from cnnviz.core import sandbox  # noqa: E402

@@ -7,7 +7,6 @@ import base64
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
 
 from cnnviz.core import data  # noqa: E402
 from cnnviz.ml.models import SHIPPED_MODELS  # noqa: E402

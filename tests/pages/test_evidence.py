@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
 
 from cnnviz.ml import datasets  # noqa: E402
 from cnnviz.ml.models import SHIPPED_MODELS  # noqa: E402

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 
-import pytest
 
-pytest.importorskip("keras")
 
 from cnnviz.ml.models import build_cnn  # noqa: E402
 from tests.conftest import open_in_apptest  # noqa: E402

@@ -95,6 +95,14 @@ _CONSTRAINT_WRAPPERS = {
 
 _COMMON = {"name": "name", "trainable": "bool", "dtype": "dtype"}
 _INIT, _REG, _CONS = "initializer", "regularizer", "constraint"
+_NAMED_OBJECTS = {
+    _INIT: (_INITIALIZER_NAMES, "keras.initializers", _INITIALIZER_WRAPPERS, False,
+            "must be the name of a Keras initializer"),
+    _REG: (_REGULARIZER_NAMES, "keras.regularizers", _REGULARIZER_WRAPPERS, True,
+           "must be null or a Keras regularizer (l1, l2)"),
+    _CONS: (_CONSTRAINT_NAMES, "keras.constraints", _CONSTRAINT_WRAPPERS, True, "must be null or a Keras constraint"),
+}
+"""Settings that name a Keras object: (plain names, module, wrapper classes, null allowed, the refusal)."""
 LAYER_KEYS = {
     "InputLayer": {"name": "name", "dtype": "dtype", "batch_shape": "shape",
                    "batch_input_shape": "shape", "sparse": "false", "ragged": "false",
@@ -361,22 +369,11 @@ def check_value(v, kind):
                 and v.count(-1) <= 1):
             raise Refused("must be a list of 1 to 3 sizes (at most one -1)")
         return list(v)
-    if kind == _INIT:
-        if isinstance(v, str) and v in _INITIALIZER_NAMES:
+    if kind in _NAMED_OBJECTS:
+        names, module, wrappers, nullable, message = _NAMED_OBJECTS[kind]
+        if (v is None and nullable) or (isinstance(v, str) and v in names):
             return v
         if isinstance(v, dict):
-            return _wrapper(v, "keras.initializers", _INITIALIZER_WRAPPERS, "initializer")
-        raise Refused("must be the name of a Keras initializer")
-    if kind == _REG:
-        if v is None or (isinstance(v, str) and v in _REGULARIZER_NAMES):
-            return v
-        if isinstance(v, dict):
-            return _wrapper(v, "keras.regularizers", _REGULARIZER_WRAPPERS, "regularizer")
-        raise Refused("must be null or a Keras regularizer (l1, l2)")
-    if kind == _CONS:
-        if v is None or (isinstance(v, str) and v in _CONSTRAINT_NAMES):
-            return v
-        if isinstance(v, dict):
-            return _wrapper(v, "keras.constraints", _CONSTRAINT_WRAPPERS, "constraint")
-        raise Refused("must be null or a Keras constraint")
+            return _wrapper(v, module, wrappers, kind)
+        raise Refused(message)
     raise AssertionError(kind)  # pragma: no cover - a kind missing above is a bug here

@@ -157,13 +157,13 @@ class EncodedPicture:
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _jpeg(image: np.ndarray, quality: int) -> bytes:
-    return images.jpeg_bytes(image, quality=quality)
+def _jpeg(image_key: str, quality: int, _image: np.ndarray) -> bytes:
+    return images.jpeg_bytes(_image, quality=quality)
 
 
 def jpeg_picture(image: np.ndarray, *, quality: int = 85) -> EncodedPicture:
     """``image`` encoded as JPEG once for the whole class (a click target: no need to be exact)."""
-    return EncodedPicture(_jpeg(image, quality))
+    return EncodedPicture(_jpeg(image_digest(image), quality, image))
 
 
 FASHION_SPINNER = (
@@ -202,13 +202,17 @@ def local_fashion_mnist() -> dict[str, np.ndarray] | None:
     return fashion_mnist()[0] if data_dir() is not None else None
 
 
+def _settings_key(settings: convolution.ConvolutionSettings) -> tuple:
+    """What a result depends on: the kernel, the correlation options and the mapping (not the preset's name)."""
+    return settings.kernel.tobytes(), settings.kernel.shape, tuple(sorted(settings.correlate_options().items())), \
+        settings.mapping
+
+
 @st.cache_resource(max_entries=48, show_spinner=False)
-def _convolution_result(image_key: str, kernel: np.ndarray, options: tuple, mapping: str, _image: np.ndarray):
-    image = _image
-    settings = convolution.ConvolutionSettings(kernel=kernel, mapping=mapping, **dict(options))
-    raw, shown = settings.apply(image)
-    display = signed_rgb(raw) if mapping == "signed" else shown
-    return tuple(_read_only(np.asarray(a)) for a in (raw, shown, explain.align_to_input(display, image.shape, settings)))
+def _convolution_result(image_key: str, settings_key: tuple, _image: np.ndarray, _settings):
+    raw, shown = _settings.apply(_image)
+    display = signed_rgb(raw) if _settings.mapping == "signed" else shown
+    return tuple(_read_only(np.asarray(a)) for a in (raw, shown, explain.align_to_input(display, _image.shape, _settings)))
 
 
 def convolution_result(image: np.ndarray, settings: convolution.ConvolutionSettings
@@ -219,13 +223,7 @@ def convolution_result(image: np.ndarray, settings: convolution.ConvolutionSetti
     Pooling pages, and every student looking at the same image and kernel, compute it once. Raises ValueError
     when the settings do not fit the image (e.g. a kernel larger than a "valid" image).
     """
-    options = tuple(sorted(settings.correlate_options().items()))
-    return _convolution_result(image_digest(image), settings.kernel, options, settings.mapping, image)
-
-
-def _settings_key(settings: convolution.ConvolutionSettings) -> tuple:
-    return settings.kernel.tobytes(), settings.kernel.shape, tuple(sorted(settings.correlate_options().items())), \
-        settings.mapping
+    return _convolution_result(image_digest(image), _settings_key(settings), image, settings)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

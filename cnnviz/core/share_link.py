@@ -554,3 +554,15 @@ def write_query(page: str, values: Mapping[str, Any], settings: ConvolutionSetti
         if text is not None:
             params[param.name] = text
     return params
+
+
+def with_defaults(page: str, query: Mapping[str, str | Sequence[str]]) -> dict[str, str | Sequence[str]]:
+    """``query`` plus the default of every parameter it leaves out, so that reading it sets the page's
+    whole view (a link leaves defaults out; a session that takes a view must reset them too).
+
+    >>> with_defaults("pooling", {"pool": "min"})["pool_size"]
+    '4'
+    """
+    full: dict[str, str | Sequence[str]] = {p.name: p.write(p.default) for p in PAGES[page] if p.default is not None}
+    full.update(query)
+    return full

@@ -42,6 +42,13 @@ PAGES = (
 )
 """The course's order (Home first, then these)."""
 
+JOIN = PageInfo("pages/join.py", "Join the class", ":material/qr_code_2:",
+                "For the projector: the address and QR code students open, and how many follow.")
+"""The join screen (outside the course's order)."""
+
+LINK_PAGES = {p.path.removeprefix("pages/").removesuffix(".py"): p.path for p in PAGES}
+"""A page's name in links (cnnviz.core.share_link.PAGES, also its URL path) -> its file."""
+
 CONVOLUTION_PAGE = PAGES[1].path
 ACTIVATIONS_PAGE = PAGES[4].path
 

@@ -43,6 +43,13 @@ OPENING_KEY = "links_opening"
 WARNING_KEY = "links_warning"
 """(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
 
+REOPEN_KEY = "links_reopen"
+"""The page whose view is to be taken whole from the URL at its next run (a student following the
+instructor, see :mod:`cnnviz.ui.classroom`), resetting what the URL leaves out to the defaults."""
+
+CANNOT_FOLLOW_KEY = "links_cannot_follow"
+"""page -> sentences saying what of the view shown cannot travel (an upload, a model trained here)."""
+
 _MARKDOWN = "\\`*_[]$~<>|#{}"
 
 
@@ -63,18 +70,38 @@ def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.L
     Also forgets what the page showed in its last full run, so :func:`show` rebuilds it.
     """
     st.session_state.setdefault(SHOWN_KEY, {})[page] = {}
+    st.session_state.setdefault(CANNOT_FOLLOW_KEY, {})[page] = []
     read = st.session_state.setdefault(READ_KEY, set())
     if page in read:
         return None
     read.add(page)
     st.session_state[OPENING_KEY] = page
+    asked = query()
+    if st.session_state.get(REOPEN_KEY) == page:  # the whole view, defaults included
+        st.session_state[REOPEN_KEY] = None
+        asked, base = share_link.with_defaults(page, asked), None
     try:
-        view = share_link.read_query(page, query(), base=base)
+        view = share_link.read_query(page, asked, base=base)
     except Exception as exc:  # noqa: BLE001 - a link must never break a page
-        view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): "
-                                             "the page opens as usual."])
+        view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): the page "
+                                             f"opens as usual."])
     st.session_state.setdefault(PROBLEMS_KEY, {})[page] = list(view.problems)
     return view
+
+
+def reopen(page: str) -> None:
+    """Read ``page``'s URL again at its next run, as a whole view (what it leaves out is reset to
+    the defaults): the session is about to be switched to a view someone else published."""
+    st.session_state.setdefault(READ_KEY, set()).discard(page)
+    st.session_state[REOPEN_KEY] = page
+
+
+def cannot_travel(page: str, sentence: str) -> None:
+    """Say that part of what ``page`` shows now cannot travel in its link (e.g. an upload): whoever
+    follows this view is told so."""
+    notes = st.session_state.setdefault(CANNOT_FOLLOW_KEY, {}).setdefault(page, [])
+    if sentence not in notes:
+        notes.append(sentence)
 
 
 def ignored(page: str, message: str) -> None:
@@ -145,6 +172,10 @@ def sync(page: str, *, done: bool = True) -> None:
     params = share_link.write_query(page, values, settings)
     if params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
         st.query_params.from_dict(params)
+    # The view a link holds is also what an instructor publishes (imported here: classroom uses links).
+    from cnnviz.ui import classroom
+
+    classroom.view_shown(page, params, tuple(st.session_state.get(CANNOT_FOLLOW_KEY, {}).get(page, ())))
 
 
 def caption(cannot_travel: list[str] | tuple[str, ...] = ()) -> None:

@@ -1,0 +1,113 @@
+"""Follow the instructor in two real browsers: a presenter and a student on one server."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, free_port, open_page, start_app, stop_app, wait_healthy, wait_idle
+
+KEY = "classroom-test-key"
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    """A server of its own (a live presentation would pull the other tests' tabs along), key known."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("classroom") / "server.log"
+    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": KEY})
+    try:
+        wait_healthy(port, proc)
+    except RuntimeError as exc:
+        stop_app(proc)
+        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
+    yield f"http://127.0.0.1:{port}"
+    stop_app(proc)
+
+
+@pytest.fixture
+def tab(browser):
+    """A factory of fresh tabs, each its own browser context (its own session, as another student)."""
+    contexts = []
+
+    def new():
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+
+
+def type_key(page, key: str) -> None:
+    panel = page.get_by_test_id("stSidebar")
+    if not panel.get_by_label("Presenter key", exact=True).is_visible():
+        panel.get_by_text("Present to the class").click()
+    panel.get_by_label("Presenter key", exact=True).fill(key)
+    panel.get_by_role("button", name="Start presenting").click()
+    wait_idle(page)
+
+
+def eventually(check, timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def stride(page) -> str:
+    return page.locator(".st-key-conv_stride input[type='radio']:checked").first.get_attribute("value") or \
+        page.locator(".st-key-conv_stride [aria-checked='true']").first.inner_text()
+
+
+def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
+    teacher, student = tab(), tab()
+    open_page(teacher, class_url)
+    type_key(teacher, "not the key")
+    assert teacher.get_by_text("That is not the presenter key").is_visible()
+    assert teacher.get_by_text(re.compile(r"Presenting · ")).count() == 0
+    type_key(teacher, KEY)
+    assert teacher.get_by_test_id("stSidebar").get_by_text(re.compile(r"Presenting · \d+ following")).is_visible()
+
+    open_page(student, class_url, "pixels")
+    # The student's page notices the presentation (it asks every few seconds) and follows it.
+    eventually(lambda: student.get_by_text("Following the instructor").count() > 0, 12, "follow panel shown")
+
+    teacher.get_by_test_id("stSidebarNavLink").filter(has_text="Convolution").click()
+    wait_idle(teacher)
+    eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 8, "student switched to Convolution")
+    wait_idle(student)
+    assert_no_exception(student)
+    eventually(lambda: "1 following" in teacher.get_by_test_id("stSidebar").inner_text(), 8, "teacher sees 1 follower")
+
+    # A setting the teacher changes reaches the student's screen and URL.
+    teacher.locator(".st-key-conv_stride").get_by_text("2", exact=True).click()
+    wait_idle(teacher)
+    assert "stride=2" in teacher.url
+    eventually(lambda: "stride=2" in student.url, 8, "student's view took stride 2")
+    wait_idle(student)
+    assert student.locator(".st-key-conv_stride").get_by_role("radio", name="2").is_checked()
+
+    # The student changes something: they leave follow mode and keep their own view.
+    student.locator(".st-key-conv_stride").get_by_text("3", exact=True).click()
+    wait_idle(student)
+    eventually(lambda: student.get_by_text("You stopped following").count() > 0, 8, "leave notice")
+    teacher.locator(".st-key-conv_flip").get_by_text("Flip kernel").click()
+    wait_idle(teacher)
+    time.sleep(2.5)  # two polls: a follower would have taken the teacher's flip by now
+    assert "stride=3" in student.url and "flip" not in student.url
+
+    # One click rejoins: the student snaps back to the teacher's view.
+    student.get_by_role("button", name="Follow the instructor").click()
+    eventually(lambda: "stride=2" in student.url and "flip=1" in student.url, 8, "snapped back")
+    wait_idle(student)
+    assert student.locator(".st-key-conv_stride").get_by_role("radio", name="2").is_checked()
+    assert_no_exception(student)
+    assert_no_exception(teacher)

@@ -56,6 +56,9 @@ KEY_WINDOW_SECONDS = 60.0
 MAX_KEY_CHARS = 200
 """Longest presenter key looked at (a longer one is wrong without comparing)."""
 
+MAX_KEY_CLIENTS = 1000
+"""Clients whose wrong keys are remembered before old ones are forgotten (memory stays bounded)."""
+
 GENERATED_KEY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 """Letters and digits of a generated key: none that look alike (no i/l/1, o/0)."""
 
@@ -228,6 +231,9 @@ class PresenterKey:
         per client per window, then every try is refused until the oldest wrong one is old enough."""
         now = time.monotonic() if now is None else now
         with self._lock:
+            if len(self._wrong) > MAX_KEY_CLIENTS:  # forget clients whose wrong keys are old
+                for name in [n for n, times in self._wrong.items() if not times or now - times[-1] > self.window]:
+                    del self._wrong[name]
             wrong = self._wrong.setdefault(client, deque())
             while wrong and now - wrong[0] > self.window:
                 wrong.popleft()

@@ -120,7 +120,7 @@ def _client() -> str:
         address = st.context.ip_address
     except Exception:  # noqa: BLE001 - no request context (tests): count per session
         address = None
-    return f"ip:{address}" if address else f"session:{_follower()}"
+    return f"ip:{address}" if isinstance(address, str) and address else f"session:{_follower()}"
 
 
 def view_shown(page: str, params: dict[str, str], notes: tuple[str, ...] = ()) -> None:

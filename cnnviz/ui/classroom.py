@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 import urllib.parse
 
 import streamlit as st
@@ -71,22 +72,39 @@ PRESENTER_CSS = """
 """The projector layout: larger, darker type (fixed CSS, nothing anybody typed)."""
 
 
-@st.cache_resource
+_LOCK = threading.Lock()
+_CLASSROOM: dict[str, object] = {}
+"""The server's store and presenter key, made once. Not in ``st.cache_resource`` on purpose: any
+browser can send Streamlit's "clear cache" message, which empties every cached resource; a
+student must not be able to end the presentation or change the key that way."""
+
+
 def store() -> cls.ClassroomStore:
     """The classroom store every session of this server shares."""
-    return cls.MemoryClassroom()
+    with _LOCK:
+        if "store" not in _CLASSROOM:
+            _CLASSROOM["store"] = cls.MemoryClassroom()
+        return _CLASSROOM["store"]
 
 
-@st.cache_resource
 def presenter_key() -> cls.PresenterKey:
     """The presenter key: ``CNNVIZ_PRESENTER_KEY``, or one generated when the server's first page runs,
     printed to the server's log (only its operator sees it)."""
-    key = os.environ.get(PRESENTER_KEY_ENV, "").strip()
-    if not key:
-        key = cls.generated_key()
-        print(f"cnnviz: the presenter key of this server is {key} (type it under 'Present to the class'; "
-              f"set {PRESENTER_KEY_ENV} to choose your own)", file=sys.stderr, flush=True)
-    return cls.PresenterKey(key)
+    with _LOCK:
+        if "key" not in _CLASSROOM:
+            key = os.environ.get(PRESENTER_KEY_ENV, "").strip()
+            if not key:
+                key = cls.generated_key()
+                print(f"cnnviz: the presenter key of this server is {key} (type it under 'Present to the "
+                      f"class'; set {PRESENTER_KEY_ENV} to choose your own)", file=sys.stderr, flush=True)
+            _CLASSROOM["key"] = cls.PresenterKey(key)
+        return _CLASSROOM["key"]
+
+
+def new_classroom() -> None:
+    """Forget the store and the key (every presentation ends; the key is read again). For tests."""
+    with _LOCK:
+        _CLASSROOM.clear()
 
 
 # --------------------------------------------------------------------------

@@ -16,11 +16,9 @@ KEY = "apptest-presenter-key"
 def fresh_classroom(monkeypatch):
     """Each test starts with no presentation and a known key (the store is shared by the process)."""
     monkeypatch.setenv(classroom.PRESENTER_KEY_ENV, KEY)
-    classroom.store.clear()
-    classroom.presenter_key.clear()
+    classroom.new_classroom()
     yield
-    classroom.store.clear()
-    classroom.presenter_key.clear()
+    classroom.new_classroom()
 
 
 def app(page: str = "pixels") -> AppTest:

@@ -37,10 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_class import Meter, Record, Session, pct  # noqa: E402
-from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
-from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy  # noqa: E402
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from benchmarks.bench_class import Meter, Record, Session, pct
+from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy
 
 KEY = "bench-follow-key"
 FOLLOWING = "Following the instructor"

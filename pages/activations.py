@@ -23,7 +23,7 @@ st.markdown(
     f"activation. The idea comes from [{act.PAPER_TITLE}]({act.PAPER_URL})."
 )
 links.warn("activations")
-explorer, model_name = models.activation_model_picker("act_source")
+explorer, model_name = models.activation_model_picker("act_source", link_page="activations")
 if explorer is None:
     st.stop()
 st.caption(f"Exploring {model_name}: " + " → ".join(

@@ -122,11 +122,11 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
 picker_col, _ = st.columns([1.1, 3], gap="medium")
 with picker_col:
     picked_name, picked = input_image_picker(lab.IMAGE_KEY)  # a new image reruns the page
+cannot_travel = link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL), "convolution")
 lab_section(picked_name, picked)
 st.header("Behind one output pixel", divider="gray")
 explorer(picked_name, picked)
 idle()
 if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
     lab.slide_dialog(state.gray_matrix(), state.convolution_settings())
-links.caption(link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL)) or
-              ["The image, kernel, options and chosen pixel are all in it."])
+links.caption(cannot_travel or ["The image, kernel, options and chosen pixel are all in it."])

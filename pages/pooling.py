@@ -27,7 +27,7 @@ def pipeline() -> None:
     with left:
         name, image = input_image_picker(pv.IMAGE_KEY)
         choice = st.session_state.get(pv.IMAGE_KEY, STAIRWELL)
-        for note in link_notes(choice):
+        for note in link_notes(choice, "pooling"):
             st.caption(f":material/link_off: {note}")
     with right:
         conv_controls = st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",

@@ -7,7 +7,15 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, free_port, open_page, start_app, stop_app, wait_healthy, wait_idle
+from tests.e2e.conftest import (
+    assert_no_exception,
+    free_port,
+    open_page,
+    start_app,
+    stop_app,
+    wait_healthy,
+    wait_idle,
+)
 
 KEY = "classroom-test-key"
 

@@ -103,8 +103,8 @@ def test_a_student_sees_the_follow_panel_and_can_leave_and_rejoin():
 
 def test_what_cannot_be_followed_is_said_in_words():
     store = classroom.store()
-    store.publish(store.new_pass(), "pixels", {}, ("An uploaded image cannot travel in a link: whoever opens it "
-                                                "sees the stairwell instead.",))
+    note = "An uploaded image cannot travel in a link: whoever opens it sees the stairwell instead."
+    store.publish(store.new_pass(), "pixels", {}, (note,))
     student = app()
     assert any("The instructor's view: An uploaded image" in c.value for c in student.sidebar.caption)
 

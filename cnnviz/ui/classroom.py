@@ -60,12 +60,12 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", ""})
 
 PRESENTER_CSS = """
 <style>
-.stApp { font-size: 1.3rem; }
+.stApp { font-size: 1.2rem; }
 .stApp h1 { font-size: 3rem; }
 .stApp h2, .stApp h3 { font-size: 2.1rem; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1.15rem; color: #222; }
-.stApp [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 600; }
-.stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+.stApp [data-testid="stWidgetLabel"] p { font-size: 1.05rem; font-weight: 600; }
+.stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
 .stApp [data-testid="stImageCaption"] { font-size: 1.1rem; color: #111; }
 </style>
 """
@@ -156,8 +156,8 @@ def view_shown(page: str, params: dict[str, str], notes: tuple[str, ...] = ()) -
 
 def _left(follow: cls.Follow) -> None:
     store().stopped_following(_follower())
-    st.toast(f"You stopped following the instructor ({follow.left_because}): your view stays as it is. "
-             "\"Follow the instructor\" in the sidebar takes you back.", icon=":material/person_off:")
+    st.toast("You stopped following the instructor; your view stays yours. \"Follow the instructor\" in the "
+             "sidebar takes you back.", icon=":material/person_off:")
 
 
 # --------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def _stop_following() -> None:
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
     st.success(f"**Presenting** · {following()} following", icon=":material/cast:")
-    st.page_link(frame.JOIN.path, label="Join screen for the projector", icon=frame.JOIN.icon)
+    st.page_link(frame.JOIN.path, label="Join screen", icon=frame.JOIN.icon)
     st.button("Stop presenting", icon=":material/stop_circle:", on_click=_stop_presenting, key="classroom_stop")
 
 

@@ -93,7 +93,7 @@ async def student(url: str, seed: int, stop_at: float, fol: Follow, rec: Record)
                 interval = next(iter(s.timers.values()), 1.0) if s.timers else 1.0
                 await asyncio.sleep(interval)
                 fol.polls.append(await poll(s))
-                if any("You stopped following" in t for t in s.texts):
+                if any("The instructor is presenting" in t for t in s.texts):  # the panel offers to rejoin
                     fol.left += 1
                     return
                 now = time.perf_counter()

@@ -46,6 +46,9 @@ KEY_TYPED_KEY = "classroom_key_typed"
 KEY_MESSAGE_KEY = "classroom_key_message"
 """What the last key typed got (a refusal in words)."""
 
+PANEL_KEY = "classroom_panel"
+"""The sidebar placeholder of this run's follow panel (redrawn when the student leaves later in the run)."""
+
 PRESENTER_VIEW_KEY = "classroom_presenter_view"
 """Whether the presenter's screen uses the projector layout (larger type)."""
 
@@ -155,9 +158,15 @@ def view_shown(page: str, params: dict[str, str], notes: tuple[str, ...] = ()) -
 
 
 def _left(follow: cls.Follow) -> None:
+    """The student left follow mode in this run: count them out, say so, redraw the panel."""
     store().stopped_following(_follower())
     st.toast("You stopped following the instructor; your view stays yours. \"Follow the instructor\" in the "
              "sidebar takes you back.", icon=":material/person_off:")
+    if links.in_fragment_run():
+        st.rerun()  # the panel is outside this fragment: the whole page redraws it (once)
+    live = store().presentation()
+    if live is not None and st.session_state.get(PANEL_KEY) is not None:
+        _draw_follow_panel(live)
 
 
 # --------------------------------------------------------------------------
@@ -169,6 +178,7 @@ def frame_run(page_name: str) -> None:
     """Call in app.py before the page runs: the sidebar's classroom panel, the projector layout for a
     presenter, and leaving follow mode when a following student opened another page themselves."""
     name = page_name or HOME
+    st.session_state[PANEL_KEY] = None  # drawn below, in this run
     if is_presenter():
         if st.session_state.get(PRESENTER_VIEW_KEY):
             st.html(PRESENTER_CSS)
@@ -184,8 +194,12 @@ def frame_run(page_name: str) -> None:
             st.toggle("Projector layout", key=PRESENTER_VIEW_KEY,
                       help="Larger, darker type for the projector (only on your screen).")
             return
-        if store().presentation() is not None:
-            follow_panel()
+        live = store().presentation()
+        if live is not None:
+            _take(live)
+            st.session_state[PANEL_KEY] = st.empty()
+            _draw_follow_panel(live)
+            follow_poll()
         else:
             idle_panel()
         key_form()
@@ -225,30 +239,43 @@ def _start_presenting() -> None:
         store().publish(token, HOME, {})
 
 
-@st.fragment(run_every=cls.FOLLOW_POLL_SECONDS)
-def follow_panel() -> None:
-    """A presentation is live: follow it (switching page and view when it changes), or offer to rejoin."""
-    live = store().presentation()
-    if live is None:
-        st.rerun()
+def _take(live: cls.Presentation | None) -> None:
+    """When following and ``live`` is new to this session: switch to its page and view (ends this run)."""
     follow = follow_state()
     taking = follow.to_take(live)
     if taking is not None:
         follow.taking(taking)
         links.reopen(taking.page)
         st.switch_page(FOLLOWED_PAGES[taking.page], query_params=dict(taking.params))
-    if follow.wanted:
+
+
+@st.fragment(run_every=cls.FOLLOW_POLL_SECONDS)
+def follow_poll() -> None:
+    """Every second while a presentation is live: anything new? (it draws nothing, so it costs little)."""
+    live = store().presentation()
+    if live is None:
+        st.rerun()  # the presentation ended: the page drops the panel
+    _take(live)
+    if follow_state().wanted:
         store().still_following(_follower())
-        st.success("**Following the instructor**: your screen shows their page and settings. Change anything "
-                   "to explore on your own.", icon=":material/cast_connected:")
-        for note in live.notes:
-            st.caption(":material/info: The instructor's view: " + links.as_text(note))
-        st.button("Stop following", icon=":material/person_off:", on_click=_stop_following, key="classroom_leave")
-    else:
-        st.info("**The instructor is presenting.**" + (f" You stopped following: {follow.left_because}."
-                                                       if follow.left_because else ""), icon=":material/cast:")
-        st.button("Follow the instructor", icon=":material/cast_connected:", type="primary", on_click=follow.rejoin,
-                  key="classroom_rejoin")
+
+
+def _draw_follow_panel(live: cls.Presentation) -> None:
+    """Following (with what cannot be followed, and a way out), or the offer to rejoin."""
+    follow = follow_state()
+    with st.session_state[PANEL_KEY].container():
+        if follow.wanted:
+            st.success("**Following the instructor**: your screen shows their page and settings. Change anything "
+                       "to explore on your own.", icon=":material/cast_connected:")
+            for note in live.notes:
+                st.caption(":material/info: The instructor's view: " + links.as_text(note))
+            st.button("Stop following", icon=":material/person_off:", on_click=_stop_following,
+                      key="classroom_leave")
+        else:
+            st.info("**The instructor is presenting.**" + (f" You stopped following: {follow.left_because}."
+                                                           if follow.left_because else ""), icon=":material/cast:")
+            st.button("Follow the instructor", icon=":material/cast_connected:", type="primary",
+                      on_click=follow.rejoin, key="classroom_rejoin")
 
 
 def _stop_following() -> None:

@@ -154,7 +154,7 @@ def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) 
     st.session_state.setdefault(SHOWN_KEY, {}).setdefault(page, {}).update(values)
     if settings is not None:
         st.session_state.setdefault(SETTINGS_SHOWN_KEY, {})[page] = settings
-    if _in_fragment_run():
+    if in_fragment_run():
         sync(page)
 
 
@@ -163,7 +163,7 @@ def sync(page: str, *, done: bool = True) -> None:
 
     At the end of a full run (``done``), also adds what the page found meanwhile to its warning.
     """
-    if done and not _in_fragment_run():
+    if done and not in_fragment_run():
         _draw_warning(page)
         if st.session_state.get(OPENING_KEY) == page:
             st.session_state[OPENING_KEY] = None
@@ -185,6 +185,7 @@ def caption(cannot_travel: list[str] | tuple[str, ...] = ()) -> None:
                "hand out this exact view. " + (notes or "Whoever opens it sees the same settings."))
 
 
-def _in_fragment_run() -> bool:
+def in_fragment_run() -> bool:
+    """Whether this run is a fragment's (it can only draw inside that fragment)."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))

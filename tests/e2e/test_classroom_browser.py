@@ -98,7 +98,7 @@ def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
     # A setting the teacher changes reaches the student's screen and URL.
     teacher.locator(".st-key-conv_stride").get_by_text("2", exact=True).click()
     wait_idle(teacher)
-    assert "stride=2" in teacher.url
+    eventually(lambda: "stride=2" in teacher.url, 8, "teacher's URL holds stride 2")
     eventually(lambda: "stride=2" in student.url, 8, "student's view took stride 2")
     wait_idle(student)
     assert student.locator(".st-key-conv_stride").get_by_role("radio", name="2").is_checked()

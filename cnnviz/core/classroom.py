@@ -29,6 +29,10 @@ from typing import Protocol
 FOLLOWER_TIMEOUT = 5.0
 """Seconds after its last "still here" that a follower is no longer counted."""
 
+PRESENTER_TIMEOUT = 90.0
+"""Seconds without a sign of the presenter's screen (its panel says so every 2 s) after which the
+presentation counts as ended: a closed laptop does not leave the class following a stale view."""
+
 FOLLOW_POLL_SECONDS = 1.0
 """How often a student's session asks the store for a new version (the follow delay's floor)."""
 
@@ -95,11 +99,14 @@ class ClassroomStore(Protocol):
     def stop(self, token: object) -> None:
         """End the presentation (its pass is withdrawn)."""
 
+    def still_presenting(self, token: object, now: float | None = None) -> None:
+        """The presenter's screen is still there (ignored without a valid pass)."""
+
     def version(self) -> int:
         """A number that changes whenever the presentation does (0: never presented)."""
 
-    def presentation(self) -> Presentation | None:
-        """The live presentation, or None."""
+    def presentation(self, now: float | None = None) -> Presentation | None:
+        """The live presentation, or None (also when the presenter's screen has been gone a while)."""
 
     def still_following(self, follower: str, now: float | None = None) -> None:
         """A following session says it is still there."""
@@ -141,11 +148,13 @@ class MemoryClassroom:
     _version: int = 0
     _live: Presentation | None = None
     _seen: dict[str, float] = field(default_factory=dict, repr=False)
+    _presenter_seen: float = field(default_factory=time.monotonic, repr=False)
 
     def new_pass(self) -> str:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._passes.add(token)
+            self._presenter_seen = time.monotonic()
         return token
 
     def is_presenter(self, token: object) -> bool:
@@ -156,6 +165,7 @@ class MemoryClassroom:
             raise NotPresenter("only the instructor's session can publish a view")
         page, clean, notes = check_view(page, params, notes)
         with self._lock:
+            self._presenter_seen = time.monotonic()
             live = self._live
             if live is not None and live.page == page and dict(live.params) == clean and live.notes == notes:
                 return self._version
@@ -173,11 +183,16 @@ class MemoryClassroom:
                 self._live = None
                 self._seen.clear()
 
+    def still_presenting(self, token: object, now: float | None = None) -> None:
+        if self.is_presenter(token):
+            self._presenter_seen = time.monotonic() if now is None else now
+
     def version(self) -> int:
         return self._version
 
-    def presentation(self) -> Presentation | None:
-        return self._live
+    def presentation(self, now: float | None = None) -> Presentation | None:
+        now = time.monotonic() if now is None else now
+        return None if now - self._presenter_seen > PRESENTER_TIMEOUT else self._live
 
     def still_following(self, follower: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -286,6 +286,7 @@ def _stop_following() -> None:
 @st.fragment(run_every=2)
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
+    store().still_presenting(st.session_state.get(PASS_KEY))
     st.success(f"**Presenting** · {following()} following", icon=":material/cast:")
     st.page_link(frame.JOIN.path, label="Join screen", icon=frame.JOIN.icon)
     st.button("Stop presenting", icon=":material/stop_circle:", on_click=_stop_presenting, key="classroom_stop")

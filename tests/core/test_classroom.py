@@ -156,3 +156,16 @@ def test_a_follower_that_never_took_a_view_and_a_leaver_are_left_alone():
 def test_the_qr_code_is_a_png():
     png = cls.qr_png("http://192.168.1.20:8501/")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 500
+
+
+def test_a_presentation_whose_presenter_is_gone_ends_and_comes_back_with_them():
+    store = cls.MemoryClassroom()
+    token = store.new_pass()
+    store.publish(token, "pooling", {"pool": "min"})
+    store.still_presenting(token, now=1000.0)
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT - 1) is not None
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT + 1) is None
+    store.still_presenting("forged", now=5000.0)  # a forged pass keeps nothing alive
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT + 1) is None
+    store.still_presenting(token, now=5000.0)
+    assert store.presentation(now=5000.0).params == {"pool": "min"}

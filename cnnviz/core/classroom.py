@@ -30,14 +30,22 @@ FOLLOWER_TIMEOUT = 5.0
 """Seconds after its last "still here" that a follower is no longer counted."""
 
 PRESENTER_TIMEOUT = 90.0
-"""Seconds without a sign of the presenter's screen (its panel says so every 2 s) after which the
+"""Seconds without a sign of the presenter's screen (its panel says so every few seconds) after which the
 presentation counts as ended: a closed laptop does not leave the class following a stale view."""
 
 FOLLOW_POLL_SECONDS = 1.0
 """How often a student's session asks the store for a new version (the follow delay's floor)."""
 
-IDLE_POLL_SECONDS = 4.0
-"""How often a session with no presentation live asks whether one started."""
+RETAKE_SECONDS = 1.5
+"""A view taken but still not shown after this long is taken again (the switch was lost: the
+browser's own request overtook it)."""
+
+IDLE_POLL_SECONDS = 10.0
+"""How often a session with no presentation live asks whether one started (every timed rerun costs
+the server a little for every open tab, so rarely)."""
+
+PRESENTER_POLL_SECONDS = 3.0
+"""How often the presenter's panel refreshes "N following" (and says the presenter is still there)."""
 
 MAX_PARAMS = 64
 """Most parameters a published view may hold (every page has fewer)."""
@@ -289,16 +297,22 @@ class Follow:
     shown: dict[str, str] | None = None
     pending: bool = False
     left_because: str = ""
+    taken_at: float = 0.0
 
-    def to_take(self, live: Presentation | None) -> Presentation | None:
-        """The presentation to switch to now, or None (not following, nothing new, or nothing live)."""
-        if not self.wanted or live is None or live.version == self.version:
+    def to_take(self, live: Presentation | None, now: float | None = None) -> Presentation | None:
+        """The presentation to switch to now, or None (not following, nothing new, or nothing live).
+        A view taken :data:`RETAKE_SECONDS` ago and still not shown is taken again."""
+        if not self.wanted or live is None:
             return None
-        return live
+        now = time.monotonic() if now is None else now
+        if live.version != self.version or (self.pending and now - self.taken_at > RETAKE_SECONDS):
+            return live
+        return None
 
-    def taking(self, live: Presentation) -> None:
+    def taking(self, live: Presentation, now: float | None = None) -> None:
         """The session is about to show ``live``."""
         self.version, self.page, self.shown, self.pending, self.left_because = live.version, live.page, None, True, ""
+        self.taken_at = time.monotonic() if now is None else now
 
     def page_shown(self, page: str | None, params: Mapping[str, str] | None) -> bool:
         """A full or partial run of ``page`` showed ``params`` (None: a page without a link view).

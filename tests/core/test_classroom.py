@@ -119,6 +119,16 @@ def test_a_follower_takes_each_new_version_once():
     assert follow.to_take(live(2, stride="3")).version == 2
 
 
+def test_a_view_taken_but_never_shown_is_taken_again():
+    follow = cls.Follow()
+    first = live(1, stride="2")
+    follow.taking(first, now=10.0)
+    assert follow.to_take(first, now=10.0 + cls.RETAKE_SECONDS / 2) is None
+    assert follow.to_take(first, now=10.0 + cls.RETAKE_SECONDS + 0.1) is first  # the switch was lost
+    follow.page_shown("convolution", {"stride": "2"})
+    assert follow.to_take(first, now=100.0) is None  # shown: nothing to take
+
+
 def test_the_first_run_after_taking_a_view_sets_what_the_student_should_see():
     follow = cls.Follow()
     follow.taking(live(1, stride="2"))

@@ -270,6 +270,39 @@ def correlate2d(
     return np.ascontiguousarray(out)
 
 
+def correlate_channels(image, kernels, *, strides=(1, 1), padding: str = "valid", dilation=(1, 1)) -> np.ndarray:
+    """A convolution layer's sums: every filter's kernel slid over every input channel, summed over them.
+
+    ``image`` is (H, W, C) and ``kernels`` (rows, cols, C, filters), as Keras' ``Conv2D``
+    stores them; the result is (H', W', filters), float64, without bias or activation. Output
+    (r, c, f) is ``sum over channels ch of correlate2d(image[..., ch], kernels[..., ch, f])``
+    at that position (the tests hold it to :func:`correlate2d`). ``padding`` is Keras' name:
+    "valid", or "same" (:func:`cnnviz.core.padding.same_padding`, this module's "keras").
+    ``dilation`` spaces the kernel's taps (Keras' ``dilation_rate``).
+
+    >>> correlate_channels(np.ones((3, 3, 2)), np.ones((3, 3, 2, 1))).shape
+    (1, 1, 1)
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    image = np.asarray(image, dtype=np.float64)
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if image.ndim != 3 or kernels.ndim != 4 or kernels.shape[2] != image.shape[2]:
+        raise ValueError(f"expected an (H, W, C) image and (rows, cols, C, filters) kernels, got "
+                         f"{image.shape} and {kernels.shape}")
+    check_choice("padding", padding, ("valid", "same"))
+    (sh, sw), (dh, dw) = (int(s) for s in strides), (int(d) for d in dilation)
+    kh, kw = kernels.shape[:2]
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if padding == "same":
+        pads = (same_padding(image.shape[0], span_h, sh), same_padding(image.shape[1], span_w, sw), (0, 0))
+        image = np.pad(image, pads)
+    if image.shape[0] < span_h or image.shape[1] < span_w:
+        raise ValueError(f"the {kh}x{kw} kernel does not fit in the {image.shape[0]}x{image.shape[1]} input")
+    windows = sliding_window_view(image, (span_h, span_w), axis=(0, 1))[::sh, ::sw, :, ::dh, ::dw]
+    return np.einsum("hwcij,ijcf->hwf", windows, kernels, optimize=True)
+
+
 def convolve2d(image, kernel, **options) -> np.ndarray:
     """True convolution: :func:`correlate2d` with the kernel flipped (``flip=True``)."""
     return correlate2d(image, kernel, flip=True, **options)

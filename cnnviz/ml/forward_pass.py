@@ -11,6 +11,7 @@ every session.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ class NetworkTrace:
 
     def __init__(self, explorer: ActivationModel, *, cache_size: int = 32):
         self.explorer = explorer
+        self.token = uuid.uuid4().hex  # names this trace in caches of pictures made from it
         self.specs = layer_specs(explorer.model)
         self.names = [s.name for s in self.specs]
         self.kinds = [s.kind for s in self.specs]

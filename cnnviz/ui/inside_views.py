@@ -137,12 +137,13 @@ def _shape_of(trace: NetworkTrace, run: Pass, layer: int) -> tuple[int, ...]:
 
 
 def default_pick(trace: NetworkTrace, run: Pass) -> tuple[int, tuple[int, ...]]:
-    """The first conv layer's filter 0 at the middle of its map (the input's middle without one)."""
-    layer = next((i for i, k in enumerate(trace.kinds) if k == "Conv2D"), -1)
-    shape = _shape_of(trace, run, layer)
-    if len(shape) == 3:
-        return layer, (0, shape[0] // 2, shape[1] // 2)
-    return layer, (0,) if len(shape) == 1 else tuple(s // 2 for s in shape)
+    """The first conv layer's strongest value for this image (the input's middle without a conv layer)."""
+    layer = next((i for i, k in enumerate(trace.kinds) if k == "Conv2D" and _is_map(run.ours[i].shape)), -1)
+    if layer < 0:
+        shape = run.input.shape
+        return -1, (0, shape[0] // 2, shape[1] // 2) if len(shape) == 3 else (0,)
+    r, c, f = np.unravel_index(int(np.argmax(run.ours[layer])), run.ours[layer].shape)
+    return layer, (int(f), int(r), int(c))
 
 
 def _valid(trace: NetworkTrace, run: Pass, pick) -> bool:
@@ -177,6 +178,10 @@ def current_pick(trace: NetworkTrace, run: Pass) -> tuple[int, tuple[int, ...]]:
         pick = default_pick(trace, run)
         st.session_state[PICK_KEY] = pick
     return pick
+
+
+def _set_pick(layer: int, position: tuple[int, ...]) -> None:
+    st.session_state[PICK_KEY] = (layer, position)
 
 
 def _picked(key: str, value) -> bool:
@@ -365,9 +370,9 @@ def _zoom(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
 def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, filter_index: int, image: np.ndarray) -> None:
     spec = trace.specs[layer]
     kernel = spec.weights[0][:, :, 0, filter_index]
-    if st.button(f"Open filter {filter_index} in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
-                 help="Slide this learned kernel over any picture yourself (signed output: the sum only, "
-                      "no bias, no ReLU)."):
+    if st.button("Open in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
+                 help=f"Slide filter {filter_index}'s learned kernel over any picture yourself (signed output: the "
+                      "sum only, no bias, no ReLU)."):
         from cnnviz.core.convolution import MAX_KERNEL_SIDE
 
         if max(kernel.shape) > MAX_KERNEL_SIDE:
@@ -416,9 +421,8 @@ def _explain(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
                     f"then channel: value {index} = ({source[0]} × {x.shape[1]} + {source[1]}) × {x.shape[2]} + "
                     f"{source[2]}, so it is {before}'s **row {source[0]}, column {source[1]}, channel {source[2]}**: "
                     f"**{_fmt(float(ours[index]))}**.")
-        if st.button(f"Explain that value in {before}", key="in_to_source"):
-            st.session_state[PICK_KEY] = (layer - 1, (source[2], source[0], source[1]))
-            st.rerun(scope="fragment")
+        st.button(f"Explain that value in {before}", key="in_to_source", on_click=_set_pick,
+                  args=(layer - 1, (source[2], source[0], source[1])))
         keras_line(float(ours[index]), float(theirs[index]))
     elif spec.kind == "Dense":
         _explain_dense(trace, spec, x, layer, position[0], run)
@@ -450,13 +454,14 @@ def _explain_conv(trace: NetworkTrace, spec, x, position, layer: int) -> None:
                     f"(window rows {cell.origin[0]}–{cell.origin[0] + kh - 1}, columns {cell.origin[1]}–"
                     f"{cell.origin[1] + kw - 1}):")
     limit = pictures.layer_limit(x)
-    for term in shown:
-        st.image(resources.arithmetic_png(term.window, term.kernel, term.products, origin=cell.origin,
+    slots = st.columns(2) if channels > 1 else [st.container()]
+    for k, term in enumerate(shown):
+        slots[k % len(slots)].image(resources.arithmetic_png(term.window, term.kernel, term.products, origin=cell.origin,
                                           window_limit=limit,
                                           titles=(f"{before} ch {term.channel}" if channels > 1 else f"{before} window",
                                                   "kernel" if channels == 1 else f"kernel slice {term.channel}",
                                                   f"products, sum {term.total:+.4g}")),
-                 width="content", output_format="PNG")
+                 width="stretch" if channels > 1 else "content", output_format="PNG")
     if not cell.inside.all():
         st.caption("Cells outside the input are Keras' \"same\" padding zeros (the extra zero goes at the bottom/right).")
     lines = [f"channel {t.channel}: {t.total:+.6g}" for t in shown] if channels > 1 else []

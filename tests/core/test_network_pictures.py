@@ -32,12 +32,12 @@ def test_mosaic_of_an_uneven_count_has_no_value_past_the_last_map():
 
 def test_vector_mosaic_reads_row_by_row():
     values = np.arange(1600, dtype=float)
-    picture, mosaic = pictures.vector_mosaic(values, columns=40)
+    _, mosaic = pictures.vector_mosaic(values, columns=40)
     s = mosaic.scale
     assert mosaic.cell_at(7 * s + 1, 2 * s + 1) == (0, 2, 7)  # value 2 * 40 + 7
-    short, small = pictures.vector_mosaic(np.ones(20), columns=5)
+    _, small = pictures.vector_mosaic(np.ones(20), columns=5)
     assert small.map_shape == (4, 5) and small.cell_at(4 * small.scale + 1, 3 * small.scale + 1) == (0, 3, 4)
-    odd, odd_mosaic = pictures.vector_mosaic(np.ones(7), columns=3)
+    _, odd_mosaic = pictures.vector_mosaic(np.ones(7), columns=3)
     assert odd_mosaic.cell_at(2 * odd_mosaic.scale + 1, 2 * odd_mosaic.scale + 1) is None  # past value 6
 
 

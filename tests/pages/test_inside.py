@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 import pytest
 
 from cnnviz.ml.models import SHIPPED_MODELS

@@ -11,6 +11,7 @@ with st.spinner("Starting TensorFlow (once per server)…"):
         inside_views as views,  # TensorFlow only on the pages that need it
     )
     from cnnviz.ui import models
+views.follow_open_request()  # "Open in the Convolution lab" was clicked
 views.read_link()
 
 st.title("Inside the network: every number, recomputed by hand")

@@ -27,6 +27,8 @@ SOURCE_KEY = "in_source"
 PICK_KEY = "in_pick"
 """The value explained: (layer index, position); layer -1 is the input, a position is
 (channel, row, column) in a map layer and (index,) in a vector."""
+OPEN_REQUEST_KEY = "in__open_lab"
+"""Set by "Open in the Convolution lab": the next run opens the lab."""
 MISS_KEY = "in_miss"
 """A sentence about the last click that landed on no value (shown once)."""
 PENDING_KEY = "in_link_pending"
@@ -235,9 +237,11 @@ def _scale_caption(trace: NetworkTrace, run: Pass, layer: int, limit: float) -> 
 @st.fragment
 def pass_and_explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
     """The whole pass and the explained value: a click reruns only this part of the page."""
-    whole_pass(trace, run, image)
+    with st.container(key="in_pass"):
+        whole_pass(trace, run, image)
     st.divider()
-    explanation(trace, run, image)
+    with st.container(key="in_explained"):
+        explanation(trace, run, image)
 
 
 def whole_pass(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
@@ -367,23 +371,36 @@ def _zoom(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
             st.rerun(scope="fragment")
 
 
-def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, filter_index: int, image: np.ndarray) -> None:
-    spec = trace.specs[layer]
-    kernel = spec.weights[0][:, :, 0, filter_index]
-    if st.button("Open in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
-                 help=f"Slide filter {filter_index}'s learned kernel over any picture yourself (signed output: the "
-                      "sum only, no bias, no ReLU)."):
-        from cnnviz.core.convolution import MAX_KERNEL_SIDE
-
-        if max(kernel.shape) > MAX_KERNEL_SIDE:
-            st.info(f"The lab takes kernels up to {MAX_KERNEL_SIDE}x{MAX_KERNEL_SIDE}.", icon=":material/info:")
-            return
-        padding = "keras" if spec.get("padding") == "same" else "valid"
-        settings = state.convolution_settings().replace(
-            kernel=kernel, preset=None, mapping="signed", padding=padding, stride=int(spec.get("strides", (1,))[0]),
-            weight=1.0, normalise=False, flip=False)
-        state.set_convolution_settings(settings)
+def follow_open_request() -> None:
+    """Switch to the Convolution lab when "Open in the Convolution lab" asked for it (call at the top of the page)."""
+    if st.session_state.pop(OPEN_REQUEST_KEY, False):
         st.switch_page(frame.CONVOLUTION_PAGE)
+
+
+def _send_to_lab(kernel: np.ndarray, padding: str, stride: int) -> None:
+    """The learned kernel into the lab's settings, with a signed output (its sums are small and mostly negative)."""
+    settings = state.convolution_settings().replace(
+        kernel=kernel, preset=None, mapping="signed", padding=padding, stride=stride, weight=1.0, normalise=False,
+        flip=False)
+    state.set_convolution_settings(settings)
+    st.session_state[OPEN_REQUEST_KEY] = True
+
+
+def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, filter_index: int, image: np.ndarray) -> None:
+    from cnnviz.core.convolution import MAX_KERNEL_SIDE, STRIDES
+
+    spec = trace.specs[layer]
+    kernel = np.array(spec.weights[0][:, :, 0, filter_index])
+    stride = int(spec.get("strides", (1, 1))[0])
+    if max(kernel.shape) > MAX_KERNEL_SIDE or stride not in STRIDES or spec.get("dilation_rate", (1, 1)) != (1, 1):
+        st.caption("This filter cannot be opened in the Convolution lab (its kernel, stride or dilation is not one "
+                   "the lab offers).")
+        return
+    st.button("Open in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
+              on_click=_send_to_lab, args=(kernel, "keras" if spec.get("padding") == "same" else "valid", stride),
+              help=f"Slide filter {filter_index}'s learned kernel over the lab's pictures yourself (signed "
+                   "output: the sum only, no bias, no ReLU). The lab works on 0..255 pixel values, so its sums "
+                   "are 255 times this page's for the same picture.")
 
 
 def _explain(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
@@ -475,9 +492,9 @@ def _explain_conv(trace: NetworkTrace, spec, x, position, layer: int) -> None:
                 + f"**{activation}** → **{_fmt(cell.value)}**")
     if channels > 1:
         with st.expander(f"All {channels} channels by the size of their contribution"):
-            st.dataframe(pd.DataFrame({"channel": [t.channel for t in cell.terms],
-                                       "sum of window × kernel slice": [t.total for t in cell.terms]}),
-                         hide_index=True, height=260)
+            st.table(pd.DataFrame({"channel": [str(t.channel) for t in cell.terms],
+                                   "sum of window × kernel slice": [f"{t.total:+.6g}" for t in cell.terms]}),
+                     hide_index=True)
 
 
 def _explain_dense(trace: NetworkTrace, spec, x, layer: int, unit: int, run: Pass) -> None:
@@ -492,14 +509,13 @@ def _explain_dense(trace: NetworkTrace, spec, x, layer: int, unit: int, run: Pas
         if flat_from is not None and len(flat_from[1]) == 3:
             rr, cc, ch = fp.flat_source(flat_from[1], int(i))
             where += f" = {flat_from[0]} ({rr}, {cc}, ch {ch})"
-        rows.append({"input": where, "input value": v, "weight": w, "weight × input": p})
+        rows.append({"input": where, "input value": f"{v:.6g}", "weight": f"{w:+.6g}", "weight × input": f"{p:+.6g}"})
     if cell.rest_count:
-        rows.append({"input": f"the other {cell.rest_count} inputs together", "input value": np.nan,
-                     "weight": np.nan, "weight × input": cell.rest})
+        rows.append({"input": f"the other {cell.rest_count} inputs together", "input value": "",
+                     "weight": "", "weight × input": f"{cell.rest:+.6g}"})
     st.markdown(f"Unit {unit} multiplies each of the {x.size} values of **{before}** by its own weight and adds "
                 f"them up. The largest contributions first:")
-    st.dataframe(pd.DataFrame(rows).style.format({"input value": "{:.6g}", "weight": "{:+.6g}",
-                                                  "weight × input": "{:+.6g}"}, na_rep=""), hide_index=True)
+    st.table(pd.DataFrame(rows), hide_index=True)
     text = (f"**Sum** = {cell.total:+.6g}  \n**+ bias** {cell.bias:+.6g} = {cell.pre_activation:+.6g}")
     if cell.value is None:
         label = CLASS_NAMES[unit] if spec.weights[0].shape[1] == len(CLASS_NAMES) else f"unit {unit}"
@@ -518,12 +534,12 @@ def _explain_softmax(logits, index: int, keras_value: float, *, what: str) -> No
     st.markdown(f"**Softmax** turns {what} into probabilities: e to the power of each, divided by their sum. "
                 f"The largest ({soft.shift:.4g}) is subtracted first: it changes no probability, and keeps e^x "
                 "from overflowing.")
-    table = pd.DataFrame({"class": names, "logit": soft.logits, "logit − largest": soft.logits - soft.shift,
-                          "e^(logit − largest)": soft.exponentials, "probability": soft.exponentials / soft.total})
-    st.dataframe(table.style.format({"logit": "{:+.4f}", "logit − largest": "{:+.4f}", "e^(logit − largest)": "{:.6g}",
-                                     "probability": "{:.4%}"})
-                 .apply(lambda row: ["background-color: #fff3c4" if row.name == index else "" for _ in row], axis=1),
-                 hide_index=True)
+    st.table(pd.DataFrame({
+        "class": [f"→ {n}" if k == index else n for k, n in enumerate(names)],
+        "logit": [f"{v:+.4f}" for v in soft.logits],
+        "logit − largest": [f"{v:+.4f}" for v in soft.logits - soft.shift],
+        "e^(logit − largest)": [f"{v:.6g}" for v in soft.exponentials],
+        "probability": [f"{v:.4%}" for v in soft.exponentials / soft.total]}), hide_index=True)
     st.markdown(f"**Sum** of the exponentials = {soft.total:.6g}; {names[index]}: "
                 f"{soft.exponentials[index]:.6g} ÷ {soft.total:.6g} = **{soft.value:.6g}** ({soft.value:.2%}).")
     keras_line(soft.value, keras_value)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from cnnviz.ml.models import SHIPPED_MODELS
@@ -143,3 +144,18 @@ def test_a_trained_model_with_same_padding_strides_and_average_pooling(data_dir)
     pick(at, 3, (4,))
     assert "**+ bias**" in text(at) and matches_keras(at)
     assert not [i.value for i in at.info if "Not recomputed" in i.value]
+
+
+def test_open_a_conv_1_filter_in_the_convolution_lab(at):
+    """The learned kernel travels to the lab with a signed output; nothing else of the lab changes."""
+    from cnnviz.ml.models import load_shipped
+
+    pick(at, CONV_1, (7, 10, 12))
+    next(b for b in at.button if b.key == "in_open_lab").click().run()
+    assert not at.exception
+    assert_ok(at)
+    settings = at.session_state[state.CONV_SETTINGS_KEY]
+    kernel = load_shipped("cnn").get_layer("conv_1").get_weights()[0][:, :, 0, 7]
+    np.testing.assert_allclose(settings.kernel, kernel, rtol=1e-6)
+    assert settings.mapping == "signed" and settings.padding == "valid" and settings.preset is None
+    assert at.title[0].value.startswith("Convolution")  # the lab opened

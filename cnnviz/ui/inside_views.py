@@ -547,8 +547,8 @@ def _explain_softmax(logits, index: int, keras_value: float, *, what: str) -> No
 
 def agreement_table(trace: NetworkTrace, run: Pass) -> None:
     """The largest difference between numpy's and Keras' values, layer by layer."""
-    st.dataframe(pd.DataFrame({
-        "layer": trace.names, "type": trace.kinds, "values": [int(a.size) for a in run.ours],
+    st.table(pd.DataFrame({
+        "layer": trace.names, "type": trace.kinds, "values": [str(a.size) for a in run.ours],
         "largest |numpy − Keras|": [f"{d:.1e}" for d in run.differences],
         "matches (1e-5)": ["yes" if np.allclose(a, b, **TOLERANCE) else "no" for a, b in zip(run.ours, run.keras)],
     }), hide_index=True)

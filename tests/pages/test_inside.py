@@ -104,7 +104,7 @@ def test_another_image_keeps_the_value_explained(at):
 
 
 def test_agreement_table_says_every_layer_matches(at):
-    tables = [df.value for df in at.dataframe if "largest |numpy − Keras|" in df.value.columns]
+    tables = [t.value for t in at.table if "largest |numpy − Keras|" in t.value.columns]
     assert len(tables) == 1
     assert list(tables[0]["matches (1e-5)"]) == ["yes"] * 7
 

@@ -34,18 +34,7 @@ if trace.not_covered:
             f"{', '.join(trace.not_covered)}.", icon=":material/info:")
 
 fashion, data_problem = resources.fashion_mnist()
-with st.container(border=True):
-    image, label = views.choose_image(fashion)
-with st.spinner("Running the image through every layer, with numpy and with Keras…"):
-    run = views.run_pass(trace, image)
-if run is None:
-    st.stop()
-st.caption(f"{model_name[0].upper()}{model_name[1:]}, {label}. Each column is one layer's output, in order; every map of a layer "
-           "shares one colour scale (white is 0), given under it.")
-views.pass_and_explanation(trace, run, image)
-
-with st.expander("Does numpy agree with Keras everywhere? The largest difference in each layer"):
-    views.agreement_table(trace, run)
+views.image_pass_and_explanation(trace, fashion, model_name)
 st.caption("The network sees pixels divided by 255 (0..1), as the course prepares them; the Convolution lab "
            "works on 0..255 values, so its sums are 255 times larger for the same kernel.")
 links.caption([("The shipped model, the image and the value explained travel in it; a model trained or "

@@ -235,8 +235,24 @@ def _scale_caption(trace: NetworkTrace, run: Pass, layer: int, limit: float) -> 
 
 
 @st.fragment
+def image_pass_and_explanation(trace: NetworkTrace, fashion, model_name: str) -> None:
+    """The image, its whole pass and the explained value: choosing another image or clicking a value
+    reruns only this part of the page, not the model picker above it."""
+    with st.container(border=True):
+        image, label = choose_image(fashion)
+    with st.spinner("Running the image through every layer, with numpy and with Keras…"):
+        run = run_pass(trace, image)
+    if run is None:
+        return
+    st.caption(f"{model_name[0].upper()}{model_name[1:]}, {label}. Each column is one layer's output, in order; "
+               "every map of a layer shares one colour scale (white is 0), given under it.")
+    pass_and_explanation(trace, run, image)
+    with st.expander("Does numpy agree with Keras everywhere? The largest difference in each layer"):
+        agreement_table(trace, run)
+
+
 def pass_and_explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
-    """The whole pass and the explained value: a click reruns only this part of the page."""
+    """The whole pass, then the explained value."""
     with st.container(key="in_pass"):
         whole_pass(trace, run, image)
     st.divider()

@@ -82,7 +82,7 @@ def explorer(image_name: str, image: np.ndarray) -> None:
         st.markdown("**Click** the result to choose a pixel, or type its row and column.")
         r, c = lab.pick_pixel(canvas, image.shape, settings)
     cr, cc = conv.input_centre(r, c, settings.kernel.shape, padding=settings.padding, stride=settings.stride,
-                               flip=settings.flip)
+                               flip=settings.flip, image_shape=image.shape)
     top, left = max(0, min(cr - ZOOM // 2, image.shape[0] - ZOOM)), max(0, min(cc - ZOOM // 2, image.shape[1] - ZOOM))
     otop, oleft = max(0, min(r - ZOOM // 2, raw.shape[0] - ZOOM)), max(0, min(c - ZOOM // 2, raw.shape[1] - ZOOM))
     crop = raw if settings.mapping in ("signed",) else shown

@@ -460,6 +460,15 @@ PAGES: dict[str, tuple[Param, ...]] = {
         choice("grid_scale", evidence.GRID_SCALES, evidence.GRID_SCALES[0]),
         flag("group", False),
     ),
+    "inside": (
+        choice("model", MODEL_SOURCES, "shipped"),
+        choice("class", [str(i) for i in range(len(CLASS_NAMES))], str(act.COURSE_LABEL),
+               aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)}),
+        integer("index", 0, TEST_SIZE - 1, 0),
+        flag("drawing", False),
+        names("layer", most=1),
+        whole_numbers("at", 0, MAX_CELL, most=3),
+    ),
 }
 """Every page's parameters, in the order a link lists them. Convolution and Pooling also
 carry the kernel and its options (:data:`QUERY_KEYS`, read by :func:`settings_from_query`)."""

@@ -1,0 +1,82 @@
+"""Taking weight snapshots during a Keras training, and measuring them.
+
+:class:`SnapshotCallback` copies the model's weights into a
+:class:`cnnviz.core.snapshots.SnapshotSeries` at the promised points: as training
+begins (the random start), after batches 10, 50 and 200 of epoch 1 (where the
+epoch has more batches) and after every epoch (with that epoch's validation
+accuracy from Keras' logs). A copy of the course's CNN takes well under a
+millisecond; nothing else runs inside the epochs. The early snapshots' validation
+accuracy is measured after the training (:func:`measure_accuracies`), so it adds
+nothing to an epoch's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from cnnviz.core.snapshots import EARLY_BATCHES, SnapshotSeries, early_batches
+
+
+class SnapshotCallback(keras.callbacks.Callback):
+    """Record ``series`` snapshots of the model being fitted (see the module docstring).
+
+    ``steps`` is the number of batches per epoch (to know which early points exist).
+    """
+
+    def __init__(self, series: SnapshotSeries, *, steps: int, points: Sequence[int] = EARLY_BATCHES):
+        super().__init__()
+        self.series = series
+        self.points = set(early_batches(steps, points))
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        if not len(self.series):
+            self.series.add(0, 0, self.model.get_weights())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # As batch ``batch`` begins, ``batch`` batches are done; a batch-*begin* hook costs
+        # nothing, while a batch-end hook makes Keras fetch the metrics every step.
+        if self._epoch == 0 and batch in self.points:
+            self.series.add(0, batch, self.model.get_weights())
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = (logs or {}).get("val_accuracy")
+        self.series.add(epoch + 1, 0, self.model.get_weights(),
+                        None if accuracy is None else float(accuracy))
+
+
+def snapshot_model(model: keras.Model) -> keras.Model:
+    """A copy of ``model``'s architecture to load snapshots into (the model itself is left
+    alone: it may be shared or still training)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, *, batch: int = 1000) -> float:
+    """The share of ``images`` (prepared, (N, 28, 28, 1)) whose top class is the label."""
+    right = 0
+    for start in range(0, len(images), batch):
+        probabilities = np.asarray(model(images[start:start + batch], training=False))
+        right += int(np.sum(probabilities.argmax(axis=1) == labels[start:start + batch]))
+    return right / max(1, len(images))
+
+
+def measure_accuracies(series: SnapshotSeries, model: keras.Model, images: np.ndarray,
+                       labels: np.ndarray, *, only_missing: bool = True) -> None:
+    """Fill in each snapshot's validation accuracy on ``images``/``labels`` (by default only
+    where the training's logs gave none: the random start and the early batches)."""
+    copy = None
+    for index, snapshot in enumerate(series):
+        if only_missing and snapshot.val_accuracy is not None:
+            continue
+        if copy is None:
+            copy = keras.models.clone_model(model)
+        copy.set_weights(list(snapshot.weights))
+        series.set_accuracy(index, accuracy(copy, images, labels))

@@ -76,6 +76,8 @@ class SnapshotSeries:
     budget_bytes: int = SESSION_BUDGET_BYTES
     thinned: int = 0
     """How many epoch snapshots were dropped to stay within the budget."""
+    steps_per_epoch: int | None = None
+    """Batches per epoch of the training (to place the early snapshots on an epoch axis)."""
 
     def __len__(self) -> int:
         return len(self.snapshots)
@@ -127,7 +129,14 @@ class SnapshotSeries:
         """The snapshots up to and including the end of ``epoch`` (e.g. the epoch early
         stopping kept: the later ones are not on the way to the kept weights)."""
         kept = [s for s in self.snapshots if s.epoch < epoch or (s.epoch == epoch and s.batch == 0)]
-        return SnapshotSeries(kept, budget_bytes=self.budget_bytes, thinned=self.thinned)
+        return SnapshotSeries(kept, budget_bytes=self.budget_bytes, thinned=self.thinned,
+                              steps_per_epoch=self.steps_per_epoch)
+
+    def positions(self) -> list[float]:
+        """Where each snapshot lies on an epoch axis (0 = the start, 1 = the end of epoch 1;
+        batch 50 of 1,688 at 0.03)."""
+        steps = self.steps_per_epoch or 1
+        return [s.epoch + s.batch / steps for s in self.snapshots]
 
     def val_accuracies(self) -> list[float | None]:
         return [s.val_accuracy for s in self.snapshots]
@@ -139,6 +148,7 @@ class SnapshotSeries:
             "batch": np.array([s.batch for s in self.snapshots], dtype=np.int32),
             "val_accuracy": np.array([math.nan if s.val_accuracy is None else s.val_accuracy
                                       for s in self.snapshots], dtype=np.float64),
+            "steps_per_epoch": np.array(self.steps_per_epoch or 0, dtype=np.int64),
         }
         for i, snapshot in enumerate(self.snapshots):
             for j, weight in enumerate(snapshot.weights):
@@ -160,6 +170,7 @@ def load_series(path: str | os.PathLike, *, expected_shapes: Sequence[tuple] | N
     try:
         with np.load(path, allow_pickle=False) as npz:
             epochs, batches, accuracies = npz["epoch"], npz["batch"], npz["val_accuracy"]
+            steps = int(npz["steps_per_epoch"]) if "steps_per_epoch" in npz.files else 0
             snapshots = []
             for i, (epoch, batch, accuracy) in enumerate(zip(epochs, batches, accuracies)):
                 count = sum(1 for name in npz.files if name.startswith(f"s{i}_w"))
@@ -172,7 +183,8 @@ def load_series(path: str | os.PathLike, *, expected_shapes: Sequence[tuple] | N
         raise
     except (OSError, KeyError, ValueError) as exc:
         raise SnapshotFileError(f"the snapshot file could not be read ({type(exc).__name__}: {exc})") from exc
-    return SnapshotSeries(snapshots, budget_bytes=max(SESSION_BUDGET_BYTES, sum(s.nbytes for s in snapshots)))
+    return SnapshotSeries(snapshots, budget_bytes=max(SESSION_BUDGET_BYTES, sum(s.nbytes for s in snapshots)),
+                          steps_per_epoch=steps or None)
 
 
 def early_batches(steps: int, points: Sequence[int] = EARLY_BATCHES) -> tuple[int, ...]:

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from cnnviz.core.snapshots import EARLY_BATCHES, SnapshotSeries, early_batches
+from cnnviz.core.snapshots import EARLY_BATCHES, Snapshot, SnapshotSeries, early_batches
+from cnnviz.ml.activations import ActivationModel, conv_kernels
 
 
 class SnapshotCallback(keras.callbacks.Callback):
@@ -30,6 +31,7 @@ class SnapshotCallback(keras.callbacks.Callback):
         super().__init__()
         self.series = series
         self.points = set(early_batches(steps, points))
+        series.steps_per_epoch = steps
         self._epoch = 0
 
     def on_train_begin(self, logs=None):
@@ -49,14 +51,6 @@ class SnapshotCallback(keras.callbacks.Callback):
         accuracy = (logs or {}).get("val_accuracy")
         self.series.add(epoch + 1, 0, self.model.get_weights(),
                         None if accuracy is None else float(accuracy))
-
-
-def snapshot_model(model: keras.Model) -> keras.Model:
-    """A copy of ``model``'s architecture to load snapshots into (the model itself is left
-    alone: it may be shared or still training)."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, *, batch: int = 1000) -> float:
@@ -80,3 +74,33 @@ def measure_accuracies(series: SnapshotSeries, model: keras.Model, images: np.nd
             copy = keras.models.clone_model(model)
         copy.set_weights(list(snapshot.weights))
         series.set_accuracy(index, accuracy(copy, images, labels))
+
+
+def snapshot_explorer(model: keras.Model, snapshot: Snapshot) -> ActivationModel:
+    """An ActivationModel of ``model``'s architecture holding ``snapshot``'s weights (a copy:
+    ``model`` is left alone). Raises ValueError when the snapshot does not fit the model."""
+    copy = keras.models.clone_model(model)
+    shapes = [tuple(w.shape) for w in copy.get_weights()]
+    if shapes != [tuple(w.shape) for w in snapshot.weights]:
+        raise ValueError("the snapshot's weights do not have this model's shapes")
+    copy.set_weights(list(snapshot.weights))
+    return ActivationModel(copy, cache_size=4)
+
+
+def animation_steps(model: keras.Model, series: SnapshotSeries, images: np.ndarray, layers: Sequence[str],
+                    filter_index: int) -> list[dict]:
+    """What :func:`cnnviz.figures.snapshots.training_animation` shows at every snapshot: its label
+    and validation accuracy, the first Conv2D layer's kernels, and ``filter_index``'s maps of
+    ``images`` (uint8 (N, 28, 28)) at each of ``layers``. One copy of the model is loaded with
+    each snapshot in turn (``model`` is left alone)."""
+    explorer = ActivationModel(keras.models.clone_model(model), cache_size=0)  # new weights each time
+    first_conv = explorer.names[explorer.kinds.index("Conv2D")]
+    steps = []
+    for snapshot in series:
+        explorer.model.set_weights(list(snapshot.weights))
+        kernels, _ = conv_kernels(explorer.model.get_layer(first_conv))
+        steps.append({
+            "label": snapshot.label, "val_accuracy": snapshot.val_accuracy, "kernels": kernels,
+            "columns": [(name, np.array(explorer.maps(images, name)[..., filter_index])) for name in layers],
+        })
+    return steps

@@ -102,7 +102,7 @@ with filters_tab:
 
 with kernels_tab:
     if kernels_tab.open:
-        activation_views.learned_kernels(explorer)
+        activation_views.learned_kernels(explorer, when=snapshot_views.when(snapshot))
 
 with predict_tab:
     if predict_tab.open:

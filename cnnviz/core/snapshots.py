@@ -138,6 +138,11 @@ class SnapshotSeries:
         steps = self.steps_per_epoch or 1
         return [s.epoch + s.batch / steps for s in self.snapshots]
 
+    def points(self) -> list[tuple[float, str, float | None]]:
+        """(position on the epoch axis, label, validation accuracy) of every snapshot: what
+        the training curves mark."""
+        return list(zip(self.positions(), self.labels, self.val_accuracies()))
+
     def val_accuracies(self) -> list[float | None]:
         return [s.val_accuracy for s in self.snapshots]
 
@@ -185,6 +190,14 @@ def load_series(path: str | os.PathLike, *, expected_shapes: Sequence[tuple] | N
         raise SnapshotFileError(f"the snapshot file could not be read ({type(exc).__name__}: {exc})") from exc
     return SnapshotSeries(snapshots, budget_bytes=max(SESSION_BUDGET_BYTES, sum(s.nbytes for s in snapshots)),
                           steps_per_epoch=steps or None)
+
+
+def memory_note(series: SnapshotSeries) -> str:
+    """How many snapshots a series holds and the memory they take, in words."""
+    thinned = (f"; {series.thinned} epoch snapshots were dropped to stay within the limit"
+               if series.thinned else "")
+    return (f"{len(series)} weight snapshots kept, {series.nbytes / 2**20:.1f} MB of this session's memory "
+            f"(at most {series.budget_bytes / 2**20:.0f} MB{thinned})")
 
 
 def early_batches(steps: int, points: Sequence[int] = EARLY_BATCHES) -> tuple[int, ...]:

@@ -94,7 +94,7 @@ def training_animation(
         yaxis2=dict(axis, anchor="x2", autorange="reversed", scaleanchor="x2", domain=[split + 0.06, 0.97]),
         height=total,
         margin=dict(l=10, r=10, t=70, b=110),
-        title=dict(text=frame_title(steps[start]["label"], steps[start]["val_accuracy"]), x=0.0, xanchor="left"),
+        title=dict(text=frame_title(steps[start]["label"], steps[start]["val_accuracy"]), x=0.01, xanchor="left"),
     )
 
     def kernel_note(step_kernels: dict) -> dict:
@@ -113,7 +113,7 @@ def training_animation(
             data=[dict(type="heatmap", z=t["z"]) for t in maps]
             + [dict(type="heatmap", **kernel)],
             traces=list(range(1, n_maps + 1)) + [n_maps + 1],
-            layout=dict(title=dict(text=frame_title(step["label"], step["val_accuracy"]), x=0.0, xanchor="left"),
+            layout=dict(title=dict(text=frame_title(step["label"], step["val_accuracy"]), x=0.01, xanchor="left"),
                         annotations=[*base_annotations, kernel_note(kernel)]),
         ))
     play = dict(frame=dict(duration=FRAME_MS, redraw=True), transition=dict(duration=0),
@@ -125,7 +125,7 @@ def training_animation(
                  dict(label="❚❚ Pause", method="animate",
                       args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])]
     layout["sliders"] = [dict(
-        active=start, x=0.2, len=0.8, y=0, yanchor="top", pad=dict(t=30),
+        active=start, x=0.26, len=0.74, y=0, yanchor="top", pad=dict(t=30),
         currentvalue=dict(visible=False), font=dict(size=FONT_SIZE - 4),
         steps=[dict(label=_short(step["label"]), method="animate",
                     args=[[str(i)], dict(frame=dict(duration=0, redraw=True), mode="immediate",

@@ -49,6 +49,15 @@ class Chosen:
         return self.index == len(self.series) - 1
 
 
+def when(chosen: Chosen | None) -> str | None:
+    """The chosen snapshot in words for titles ("the random start", "epoch 1 · batch 50"), or
+    None for the trained weights."""
+    if chosen is None or chosen.is_final:
+        return None
+    label = chosen.series[chosen.index].label
+    return "the " + label if label == "random start" else label
+
+
 @st.cache_resource(show_spinner="Loading the shipped CNN's training snapshots (once per server)…")
 def _shipped_series() -> SnapshotSeries:
     model = shipped_model("cnn")
@@ -190,7 +199,8 @@ def training_animation(chosen: Chosen | None, images: np.ndarray, layers: list[s
         first_conv = chosen.explorer.names[chosen.explorer.kinds.index("Conv2D")]
         figure = snapshot_figures.training_animation(
             images, steps, row_labels=row_labels[:ANIMATED_IMAGES], filter_index=filter_index,
-            kernel_layer=first_conv, colorscale=colorscale, input_axes=input_axes, start=chosen.index)
+            kernel_layer=first_conv, colorscale=colorscale, input_axes=input_axes,
+            start=0 if chosen.is_final else chosen.index)  # Play runs forward from here
     st.plotly_chart(figure, key="act_snapshot_animation", config={"displayModeBar": False}, theme=None)
     shown = "" if len(row_labels) <= ANIMATED_IMAGES else f" (the first {ANIMATED_IMAGES} images)"
     st.caption(f"Press ▶ Play: every snapshot in turn, {snapshot_figures.FRAME_MS} ms each{shown}. Each map is "

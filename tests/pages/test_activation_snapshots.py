@@ -105,3 +105,39 @@ def test_an_uploaded_model_has_no_snapshots(at):
     assert_ok(at)
     assert any("Snapshots of an uploaded model do not exist" in i.value for i in at.info)
     assert not [s for s in at.select_slider if s.key == SLIDER]
+
+
+def test_a_training_on_the_train_page_keeps_snapshots_the_activations_page_shows(data_dir):
+    """A tiny training (1,000 images, batch 16: 63 batches an epoch): snapshots at the start, after
+    batches 10 and 50, after each epoch; their memory is shown; the Activations page's slider offers
+    them for "My model from the Train page", the last equal to the trained model."""
+    from cnnviz.core.snapshots import SESSION_BUDGET_BYTES
+    from tests.conftest import button
+
+    app = open_in_apptest("pages/train.py", timeout=240)
+    app.select_slider(key="train_size").set_value(1000)
+    app.slider(key="train_epochs").set_value(2)
+    app.select_slider(key="train_batch").set_value(16)
+    button(app, "Start training").click().run()
+    assert_ok(app)
+    run = app.session_state["train_runs"][-1]
+    assert run.status == "done"
+    assert run.snapshots.labels == ["random start", "epoch 1 · batch 10", "epoch 1 · batch 50", "epoch 1", "epoch 2"]
+    assert all(a is not None for a in run.snapshots.val_accuracies())
+    assert all(np.array_equal(a, b) for a, b in zip(run.snapshots[-1].weights, run.model.get_weights()))
+    assert any("5 weight snapshots kept" in c.value and f"at most {SESSION_BUDGET_BYTES // 2**20} MB" in c.value
+               for c in app.caption)
+    curves = next(json.loads(e.proto.spec) for e in app.get("plotly_chart"))
+    marked = next(t for t in curves["data"] if t.get("name", "").startswith("weight snapshot"))
+    assert len(plotly_array(marked["x"])) == 5
+
+    app.switch_page(PAGE)
+    app.run()
+    widget(app.radio, "act_source").set_value("trained").run()
+    assert_ok(app)
+    slider = widget(app.select_slider, "act_snapshot_trained")
+    assert slider.options[-1] == "epoch 2 (trained)" and slider.value == 4
+    slider.set_value(0).run()
+    assert_ok(app)
+    accuracy = next(m for m in app.metric if m.label == "Validation accuracy")
+    assert accuracy.value == f"{run.snapshots[0].val_accuracy:.1%}"

@@ -102,6 +102,7 @@ with filters_tab:
 
 with kernels_tab:
     if kernels_tab.open:
+        snapshot_views.kernel_scale_note(snapshot)
         activation_views.learned_kernels(explorer, when=snapshot_views.when(snapshot))
 
 with predict_tab:

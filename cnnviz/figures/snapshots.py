@@ -125,7 +125,7 @@ def training_animation(
                  dict(label="❚❚ Pause", method="animate",
                       args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])]
     layout["sliders"] = [dict(
-        active=start, x=0.26, len=0.74, y=0, yanchor="top", pad=dict(t=30),
+        active=start, x=0.3, len=0.7, y=0, yanchor="top", pad=dict(t=30),
         currentvalue=dict(visible=False), font=dict(size=FONT_SIZE - 4),
         steps=[dict(label=_short(step["label"]), method="animate",
                     args=[[str(i)], dict(frame=dict(duration=0, redraw=True), mode="immediate",

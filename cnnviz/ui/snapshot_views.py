@@ -170,6 +170,18 @@ def snapshot_slider(explorer, source: str) -> tuple[ActivationModel | None, Chos
     return chosen_explorer, Chosen(source, series, index, model, chosen_explorer)
 
 
+def kernel_scale_note(chosen: Chosen | None) -> None:
+    """Under the kernels of an earlier snapshot: their colour range beside the trained kernels'
+    (each figure fills its own scale, so the growth of the weights is said in numbers)."""
+    if chosen is None or chosen.is_final:
+        return
+    here, trained = (snapshot_figures.kernel_limit(chosen.series[i].weights[0]) for i in (chosen.index, -1))
+    st.caption(f":material/straighten: Full colour here beyond ±{here:.2g}; for the trained kernels beyond "
+               f"±{trained:.2g}. The weights start small and random and grow "
+               f"({trained / here:.1f}x here) as patterns form; each snapshot fills the colour scale, so "
+               "compare the numbers on the colour bars.")
+
+
 def _milestones(series: SnapshotSeries) -> list[float | None]:
     """The validation accuracy at the start, after the early batches, and at the end."""
     picks = [i for i, s in enumerate(series) if s.epoch == 0] + [len(series) - 1]

@@ -82,6 +82,8 @@ def test_the_kernels_tab_follows_the_slider(at, series):
     z = matrix(kernels["data"][0]["z"])
     first = series[0].weights[0][:, :, 0, 0]  # conv_1's kernel 0 at the random start
     np.testing.assert_allclose(z[:3, :3], first, rtol=1e-6)
+    assert "at the random start" in kernels["layout"]["title"]["text"]
+    assert any("for the trained kernels beyond" in c.value for c in at.caption)
 
 
 def test_play_builds_one_figure_with_a_frame_per_snapshot(at, series):

@@ -12,13 +12,15 @@ nothing to an epoch's time.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from cnnviz.core.snapshots import EARLY_BATCHES, Snapshot, SnapshotSeries, early_batches
-from cnnviz.ml.activations import ActivationModel, conv_kernels
+from cnnviz.ml.activations import ActivationModel, conv_kernels, images_key
 
 
 class SnapshotCallback(keras.callbacks.Callback):
@@ -76,15 +78,59 @@ def measure_accuracies(series: SnapshotSeries, model: keras.Model, images: np.nd
         series.set_accuracy(index, accuracy(copy, images, labels))
 
 
-def snapshot_explorer(model: keras.Model, snapshot: Snapshot) -> ActivationModel:
-    """An ActivationModel of ``model``'s architecture holding ``snapshot``'s weights (a copy:
-    ``model`` is left alone). Raises ValueError when the snapshot does not fit the model."""
-    copy = keras.models.clone_model(model)
-    shapes = [tuple(w.shape) for w in copy.get_weights()]
-    if shapes != [tuple(w.shape) for w in snapshot.weights]:
-        raise ValueError("the snapshot's weights do not have this model's shapes")
-    copy.set_weights(list(snapshot.weights))
-    return ActivationModel(copy, cache_size=4)
+class SnapshotScratch:
+    """One copy of a model's architecture that every snapshot of its training borrows in turn
+    (thread-safe): building a model and its feature extractor per snapshot costs far more than
+    loading a snapshot's weights into one (about 70,000 numbers for the course's CNN)."""
+
+    def __init__(self, model: keras.Model):
+        self.explorer = ActivationModel(keras.models.clone_model(model), cache_size=0)
+        self.shapes = [tuple(w.shape) for w in self.explorer.model.get_weights()]
+        self.lock = threading.RLock()
+        self.loaded: Snapshot | None = None
+
+    def load(self, snapshot: Snapshot) -> None:
+        """Put ``snapshot``'s weights into the copy (hold ``lock``)."""
+        if self.loaded is not snapshot:
+            self.explorer.model.set_weights(list(snapshot.weights))
+            self.loaded = snapshot
+
+
+class SnapshotActivations(ActivationModel):
+    """The ActivationModel of one snapshot: its maps, predictions and kernels, computed on the
+    shared :class:`SnapshotScratch` with this snapshot's weights loaded, and cached per images."""
+
+    def __init__(self, scratch: SnapshotScratch, snapshot: Snapshot, *, cache_size: int = 2):
+        if [tuple(w.shape) for w in snapshot.weights] != scratch.shapes:
+            raise ValueError("the snapshot's weights do not have this model's shapes")
+        base = scratch.explorer  # not ActivationModel.__init__: the extractor is the scratch's
+        self.model, self.extractor = base.model, base.extractor
+        self.names, self.kinds, self.output_shapes = base.names, base.kinds, base.output_shapes
+        self._input_shape = base._input_shape
+        self._cache: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.scratch, self.snapshot = scratch, snapshot
+
+    def _outputs(self, images: np.ndarray) -> list[np.ndarray]:
+        with self.scratch.lock:
+            batch = np.asarray(images, dtype=np.uint8)
+            if images_key(batch[np.newaxis] if batch.ndim == 2 else batch) not in self._cache:
+                self.scratch.load(self.snapshot)
+            return super()._outputs(images)
+
+    def first_conv_kernels(self) -> tuple[np.ndarray, np.ndarray]:
+        with self.scratch.lock:
+            self.scratch.load(self.snapshot)
+            return super().first_conv_kernels()
+
+
+def snapshot_explorer(model: keras.Model, snapshot: Snapshot, scratch: SnapshotScratch | None = None
+                      ) -> ActivationModel:
+    """An ActivationModel of ``model``'s architecture holding ``snapshot``'s weights (``model``
+    is left alone), on ``scratch`` when given (shared by the snapshots of one training).
+    Raises ValueError when the snapshot does not fit the model."""
+    return SnapshotActivations(scratch or SnapshotScratch(model), snapshot)
 
 
 def animation_steps(model: keras.Model, series: SnapshotSeries, images: np.ndarray, layers: Sequence[str],

@@ -8,6 +8,7 @@ session's only). An uploaded model has none. Imports TensorFlow (through :mod:`c
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ from cnnviz.ui.models import shipped_activation_model, shipped_model
 SLIDER_KEYS = {"shipped": "act_snapshot_shipped", "trained": "act_snapshot_trained"}
 """The snapshot slider of each model source (separate: their snapshots differ)."""
 PLAY_KEY = "act_snapshot_play"
+SESSION_SCRATCH_KEY = "act_snapshot__scratch"
+"""(a weak reference to the session's snapshot series, the model copy they borrow): the series
+itself stays owned by its TrainingRun, so training again frees it."""
 SESSION_EXPLORERS_KEY = "act_snapshot__explorers"
 SESSION_EXPLORERS = 3
 """At most this many snapshot models of a session's own training are kept built (memory)."""
@@ -77,9 +81,15 @@ def shipped_series() -> tuple[SnapshotSeries | None, str | None]:
                       f"loaded ({type(exc).__name__}: {str(exc)[:200]}).")
 
 
-@st.cache_resource(show_spinner="Loading this snapshot's weights (once per server)…", max_entries=64)
+@st.cache_resource(show_spinner=False)
+def _shipped_scratch() -> snapshots.SnapshotScratch:
+    """The one copy of the shipped CNN that its snapshots borrow (once per server)."""
+    return snapshots.SnapshotScratch(shipped_model("cnn"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _shipped_snapshot_explorer(index: int) -> ActivationModel:
-    return snapshots.snapshot_explorer(shipped_model("cnn"), _shipped_series()[index])
+    return snapshots.snapshot_explorer(shipped_model("cnn"), _shipped_series()[index], _shipped_scratch())
 
 
 def trained_run():
@@ -89,15 +99,20 @@ def trained_run():
 
 
 def _session_explorer(run, index: int) -> ActivationModel:
-    """A snapshot model of this session's training, the last few kept built."""
-    built: OrderedDict = st.session_state.setdefault(SESSION_EXPLORERS_KEY, OrderedDict())
-    key = (id(run.snapshots), index)
-    if key not in built:
-        built[key] = snapshots.snapshot_explorer(run.model, run.snapshots[index])
+    """A snapshot model of this session's training (on one copy of the model that all its
+    snapshots borrow), the last few kept with their maps."""
+    held = st.session_state.get(SESSION_SCRATCH_KEY)
+    if held is None or held[0]() is not run.snapshots:  # another training: a new copy, nothing built
+        held = (weakref.ref(run.snapshots), snapshots.SnapshotScratch(run.model))
+        st.session_state[SESSION_SCRATCH_KEY] = held
+        st.session_state[SESSION_EXPLORERS_KEY] = OrderedDict()
+    built: OrderedDict = st.session_state[SESSION_EXPLORERS_KEY]
+    if index not in built:
+        built[index] = snapshots.snapshot_explorer(run.model, run.snapshots[index], held[1])
         while len(built) > SESSION_EXPLORERS:
             built.popitem(last=False)
-    built.move_to_end(key)
-    return built[key]
+    built.move_to_end(index)
+    return built[index]
 
 
 def _source_snapshots(source: str, explorer):

@@ -71,3 +71,31 @@ def test_the_trainer_saves_snapshots_up_to_the_kept_epoch(data_dir, monkeypatch,
         np.testing.assert_allclose(got, want, atol=2e-3, rtol=2e-3)
     text = card.read_text()
     assert f"{snaps.stat().st_size:,} bytes" in text and "| random start |" in text
+
+
+def test_snapshots_sharing_one_copy_give_each_their_own_maps_and_kernels(fashion):
+    """Two snapshots on one SnapshotScratch, asked in turn: each gives what a model holding its
+    weights gives (the copy is reloaded when needed), and the original model is left alone."""
+    from cnnviz.ml.activations import ActivationModel
+
+    (x_train, y_train), (x_test, _) = fashion
+    keras.utils.set_random_seed(1)
+    model = models.build_cnn(filters=4)
+    run = training.TrainingRun("cnn", model, settings={})
+    series = SnapshotSeries()
+    training.train(run, x_train[:640], y_train[:640], epochs=1, batch_size=32, snapshots=series)
+    trained = [w.copy() for w in model.get_weights()]
+    images = (x_test[:2, ..., 0] * 255).astype(np.uint8)
+    scratch = snapshots.SnapshotScratch(model)
+    start, end = (snapshots.snapshot_explorer(model, series[i], scratch) for i in (0, -1))
+    for _ in range(2):  # in turn, twice: cached and reloaded
+        for explorer, snapshot in ((start, series[0]), (end, series[-1])):
+            reference = keras.models.clone_model(model)
+            reference.set_weights(list(snapshot.weights))
+            expected = ActivationModel(reference)
+            np.testing.assert_allclose(explorer.maps(images, "conv_1"), expected.maps(images, "conv_1"), rtol=1e-5)
+            np.testing.assert_allclose(explorer.probabilities(images), expected.probabilities(images), rtol=1e-5)
+            np.testing.assert_array_equal(explorer.first_conv_kernels()[0], expected.first_conv_kernels()[0])
+    assert same(model.get_weights(), trained)
+    with pytest.raises(ValueError, match="shapes"):
+        snapshots.snapshot_explorer(model, SnapshotSeries().add(0, 0, [np.zeros(3)]), scratch)

@@ -10,6 +10,7 @@ right key over the same protocol does make one live, so the check can see a pres
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -37,6 +38,12 @@ def class_url(tmp_path_factory):
         pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
+
+
+def run(coroutine):
+    """Run ``coroutine`` to the end in a thread of its own (the browser tests' event loop may be running here)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def forged_states(s: Session) -> list[WidgetState]:
@@ -79,15 +86,15 @@ async def attack(url: str) -> list[str]:
 
 
 def test_a_student_session_cannot_publish_whatever_it_sends(class_url):
-    assert not asyncio.run(sees_presentation(class_url))
-    refusals = asyncio.run(attack(class_url))
+    assert not run(sees_presentation(class_url))
+    refusals = run(attack(class_url))
     assert any("not the presenter key" in t for t in refusals), refusals
     assert any("Too many wrong keys" in t for t in refusals), refusals
-    assert not asyncio.run(sees_presentation(class_url))
+    assert not run(sees_presentation(class_url))
 
 
 def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_cannot_end_it(class_url):
-    async def run():
+    async def present_then_clear_cache():
         async with Session(class_url, Record()) as teacher:
             await teacher.open("pooling", record=False)
             await present(teacher, KEY)
@@ -101,4 +108,4 @@ def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_canno
                 await asyncio.sleep(0.5)
             assert await sees_presentation(class_url)
 
-    asyncio.run(run())
+    run(present_then_clear_cache())

@@ -135,6 +135,11 @@ def _follower() -> str:
     return name
 
 
+def student_id() -> str:
+    """This session's name in the store (counts it once as a follower, and its answers as one student's)."""
+    return _follower()
+
+
 def _client() -> str:
     """Who typed a key, for counting wrong keys: the browser's address when known, else this session."""
     try:
@@ -188,21 +193,26 @@ def frame_run(page_name: str) -> None:
         follow = st.session_state.get(FOLLOW_KEY)
         if isinstance(follow, cls.Follow) and follow.page_shown(name, {} if name == HOME else None):
             _left(follow)
+    from cnnviz.ui import questions  # it draws through this module's store
+
+    presenting = is_presenter()
     with st.sidebar:
-        if is_presenter():
+        if presenting:
             presenter_panel()
+            questions.ask_panel(name)
             st.toggle("Projector layout", key=PRESENTER_VIEW_KEY,
                       help="Larger, darker type for the projector (only on your screen).")
-            return
-        live = store().presentation()
-        if live is not None:
-            _take(live)
-            st.session_state[PANEL_KEY] = st.empty()
-            _draw_follow_panel(live)
-            follow_poll()
         else:
-            idle_panel()
-        key_form()
+            live = store().presentation()
+            if live is not None:
+                _take(live)
+                st.session_state[PANEL_KEY] = st.empty()
+                _draw_follow_panel(live)
+                follow_poll()
+            else:
+                idle_panel()
+            key_form()
+    questions.card(presenting)  # the question to the class, above the page
 
 
 @st.fragment(run_every=cls.IDLE_POLL_SECONDS)
@@ -258,6 +268,10 @@ def follow_poll() -> None:
     _take(live)
     if follow_state().wanted:
         store().still_following(_follower())
+    from cnnviz.ui import questions
+
+    if links.in_fragment_run() and questions.changed_since_shown():
+        st.rerun()  # a question was posed, revealed or closed: the page draws it (once per change)
 
 
 def _draw_follow_panel(live: cls.Presentation) -> None:

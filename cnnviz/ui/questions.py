@@ -46,6 +46,9 @@ FREE_PROMPT_KEY, FREE_CHOICES_KEY, FREE_RIGHT_KEY = "questions_free_prompt", "qu
 TYPED_ERROR_KEY = "questions_typed_error"
 """Why the question typed in the dialog was refused (said in the dialog; what was typed stays)."""
 
+REDRAW_KEY = "questions_redraw"
+"""Set by Reveal and Close: the projector's card reruns the whole page once."""
+
 TYPING_KEY = "questions_typing"
 """Whether the presenter's "type a question" dialog is open (until asked or dismissed)."""
 
@@ -264,6 +267,8 @@ def _choice_body(question: qs.Question, index: int, tally: qs.Tally | None) -> N
 @st.fragment(run_every=PRESENTER_REFRESH_SECONDS)
 def projector_card() -> None:
     """The projector: the question, how many answered (not what), then on reveal the distribution."""
+    if st.session_state.pop(REDRAW_KEY, False):
+        st.rerun()  # revealed or closed: the whole page (the sidebar's history, the card gone)
     store = classroom.store()
     question = store.question()
     if question is None:
@@ -282,14 +287,13 @@ def projector_card() -> None:
             share = tally.right_share(question.right)
             if share is not None:
                 count.caption(f"{100 * share:.0f} % chose the right answer.")
-        elif reveal.button("Reveal the answers", icon=":material/visibility:", type="primary",
-                           key="questions_reveal", width="stretch", on_click=_presenter_acts, args=("reveal", question.number),
-                           help="Shows everybody the distribution and the right answer; answers can no longer change."):
-            st.rerun()  # the whole page: the sidebar's history shows the revealed question
-        if close.button("Close the question", icon=":material/close:", key="questions_close", width="stretch",
-                        on_click=_presenter_acts, args=("close", question.number),
-                        help="Takes the question off every screen; it stays in the history."):
-            st.rerun()
+        else:  # the callbacks act; this fragment's next run then redraws the whole page
+            reveal.button("Reveal the answers", icon=":material/visibility:", type="primary", key="questions_reveal",
+                          width="stretch", on_click=_presenter_acts, args=("reveal", question.number),
+                          help="Shows everybody the distribution and the right answer; answers can no longer change.")
+        close.button("Close the question", icon=":material/close:", key="questions_close", width="stretch",
+                     on_click=_presenter_acts, args=("close", question.number),
+                     help="Takes the question off every screen; it stays in the history.")
 
 
 def _presenter_acts(action: str, number: int) -> None:
@@ -297,6 +301,7 @@ def _presenter_acts(action: str, number: int) -> None:
     store, token = classroom.store(), st.session_state.get(classroom.PASS_KEY)
     try:
         (store.reveal if action == "reveal" else store.close)(token, number)
+        st.session_state[REDRAW_KEY] = True
     except (ValueError, PermissionError):
         pass  # another presenter's tab moved on (or ended the class): the card redraws what is current
 

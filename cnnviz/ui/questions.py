@@ -311,7 +311,11 @@ def student_card(student: str) -> None:
     """A student's question: the choices in this student's own order; answering reruns only this."""
     store = classroom.store()
     question = store.question()
-    if question is None:
+    message = st.session_state.get(MESSAGE_KEY)
+    if question is None:  # closed since this screen was drawn: say why an answer just sent was not taken
+        if message is not None and message[2]:
+            st.warning(message[1], icon=":material/block:")
+            st.session_state[MESSAGE_KEY] = None
         return
     mine = store.answer_of(question.number, student)
     revealed = question.state == qs.REVEALED
@@ -327,9 +331,11 @@ def student_card(student: str) -> None:
                     st.button("My answer" if chosen else "Choose this", key=f"questions_answer_{index}",
                               type="primary" if chosen else "secondary", icon=":material/check:" if chosen else None,
                               on_click=_answer, args=(question.number, student, index), width="stretch")
-        message = st.session_state.get(MESSAGE_KEY)
-        if message is not None and message[0] == question.number and not revealed:
-            (st.warning if message[2] else st.caption)(message[1])
+        if message is not None and message[0] == question.number and (message[2] or not revealed):
+            if message[2]:
+                st.warning(message[1], icon=":material/block:")
+            else:
+                st.caption(message[1])
         if revealed:
             if mine is None:
                 st.info("You did not answer this one. The right answer is marked above." if question.right is not None

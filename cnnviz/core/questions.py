@@ -247,7 +247,8 @@ def pooling_question(window: np.ndarray, mode: str, *, seed: int = 0) -> Questio
             break
     word = {"max": "max pooling (the largest)", "min": "min pooling (the smallest)",
             "average": "average pooling (the mean)"}[mode]
-    choices, index = _shuffled(Choice(labels[0]), [Choice(t) for t in labels[1:]], rng)
+    ordered = sorted(labels, key=float)  # numbers in order on the projector (each student sees them shuffled)
+    choices, index = tuple(Choice(t) for t in ordered), ordered.index(labels[0])
     return Question("pooling", "Which value does this window keep?", choices, index,
                     detail=f"The window in the picture, with {word}.")
 

@@ -61,6 +61,9 @@ NO_RIGHT_ANSWER = "None: a poll"
 ANSWER_TAKEN = "Your answer is in. You can change it until the instructor reveals the answers."
 """What a student reads once their answer is counted."""
 
+QUESTION_PICTURE_WIDTH = 200
+"""Screen width of a question's own pictures (the input, the kernel, the window)."""
+
 PRESENTER_REFRESH_SECONDS = 1.0
 """How often the projector's card redraws the count (the tally is at most this old)."""
 
@@ -141,7 +144,7 @@ def ask_panel(page_name: str) -> None:
         if history:
             rows = qs.history_rows(history)
             st.caption(f"This class: {len(rows)} question{'s' if len(rows) != 1 else ''} answered.")
-            st.dataframe([{k: r[k] for k in ("number", "question", "answered", "right %")} for r in rows[-5:]],
+            st.dataframe([{k: r[k] for k in ("question", "answered", "right %")} for r in rows[-5:]],
                          hide_index=True, width="stretch")
             st.download_button("Download the history (CSV)", qs.history_csv(history), file_name="class-questions.csv",
                                mime="text/csv", icon=":material/download:", on_click="ignore",
@@ -187,8 +190,8 @@ def typed_question_dialog() -> None:
     lines = [line.strip() for line in str(st.session_state.get(FREE_CHOICES_KEY) or "").splitlines() if line.strip()]
     options = [NO_RIGHT_ANSWER, *(f"{i + 1}. {line[:40]}" for i, line in enumerate(lines[:qs.MAX_CHOICES]))]
     if st.session_state.get(FREE_RIGHT_KEY) not in options:
-        st.session_state[FREE_RIGHT_KEY] = options[1] if len(options) > 1 else NO_RIGHT_ANSWER
-    st.selectbox("The right answer", options, key=FREE_RIGHT_KEY,
+        st.session_state[FREE_RIGHT_KEY] = None
+    st.selectbox("The right answer", options, key=FREE_RIGHT_KEY, index=None, placeholder="Choose the right answer…",
                  help="Shown to everybody when you reveal the answers. A poll has none.")
     st.button("Ask the class", type="primary", icon=":material/send:", key="questions_free_ask", on_click=_ask_typed,
               args=(options,))
@@ -199,7 +202,12 @@ def typed_question_dialog() -> None:
 
 
 def _ask_typed(options: list[str]) -> None:
-    right = options.index(st.session_state[FREE_RIGHT_KEY]) if st.session_state.get(FREE_RIGHT_KEY) in options else 0
+    if not st.session_state.get(TYPING_KEY):  # the dialog was already asked from (a repeated click): pose once
+        return
+    if st.session_state.get(FREE_RIGHT_KEY) not in options:
+        st.session_state[TYPED_ERROR_KEY] = f"Choose the right answer (or \"{NO_RIGHT_ANSWER}\")."
+        return
+    right = options.index(st.session_state[FREE_RIGHT_KEY])
     try:
         question = qs.free_question(st.session_state.get(FREE_PROMPT_KEY), st.session_state.get(FREE_CHOICES_KEY),
                                     right)
@@ -245,7 +253,7 @@ def _header(question: qs.Question) -> None:
         if question.detail:
             words.caption(_text(question.detail))
         for column, (picture, caption) in zip(pictures, question.pictures):
-            column.image(picture, caption=caption, width=160, output_format="PNG")
+            column.image(picture, caption=caption, width=QUESTION_PICTURE_WIDTH, output_format="PNG")
 
 
 def _choice_body(question: qs.Question, index: int, tally: qs.Tally | None) -> None:
@@ -280,13 +288,13 @@ def projector_card() -> None:
         for index, column in enumerate(st.columns(len(question.choices), gap="medium")):
             with column, st.container(border=True):
                 _choice_body(question, index, tally if revealed else None)
-        count, reveal, close = st.columns([2.2, 1, 1], vertical_alignment="center")
         following = classroom.following()
-        count.markdown(f"### :material/how_to_vote: {tally.answered} answered · {following} following")
+        st.markdown(f"### :material/how_to_vote: {tally.answered} answered · {following} following")
+        count, reveal, close = st.columns([2, 1, 1], vertical_alignment="center")
         if revealed:
             share = tally.right_share(question.right)
-            if share is not None:
-                count.caption(f"{100 * share:.0f} % chose the right answer.")
+            count.caption("A poll: no right answer." if share is None and question.right is None else
+                          "Nobody answered." if share is None else f"{100 * share:.0f} % chose the right answer.")
         else:  # the callbacks act; this fragment's next run then redraws the whole page
             reveal.button("Reveal the answers", icon=":material/visibility:", type="primary", key="questions_reveal",
                           width="stretch", on_click=_presenter_acts, args=("reveal", question.number),

@@ -136,9 +136,26 @@ def test_a_badly_typed_question_is_refused_in_words_and_nothing_is_posed():
     at.text_input(key=ask.FREE_PROMPT_KEY).input("Only one choice?")
     at.text_area(key=ask.FREE_CHOICES_KEY).input("Yes")
     at.run()
+    at.selectbox(key=ask.FREE_RIGHT_KEY).set_value(ask.NO_RIGHT_ANSWER)
+    at.run()
     click(at, "Ask the class")
     assert any("2 to 6 choices" in e.value for e in at.error)
     assert classroom.store().question() is None
+
+
+def test_a_typed_question_needs_its_right_answer_chosen():
+    at = presenter("pixels")
+    click(at, "Type a question…", sidebar=True)
+    at.text_input(key=ask.FREE_PROMPT_KEY).input("Q?")
+    at.text_area(key=ask.FREE_CHOICES_KEY).input("Yes\nNo")
+    at.run()
+    click(at, "Ask the class")
+    assert any("Choose the right answer" in e.value for e in at.error)
+    assert classroom.store().question() is None
+    at.selectbox(key=ask.FREE_RIGHT_KEY).set_value(ask.NO_RIGHT_ANSWER)
+    at.run()
+    click(at, "Ask the class")
+    assert classroom.store().question().right is None  # a poll
 
 
 def test_reveal_then_close_and_the_history_downloads_as_csv():

@@ -249,7 +249,7 @@ def card(presenting: bool) -> None:
 def _header(question: qs.Question) -> None:
     st.markdown(f"#### :material/quiz: Question {question.number}: {_text(question.prompt)}")
     if question.detail or question.pictures:
-        words, *pictures = st.columns([2, *([1] * len(question.pictures))]) if question.pictures else [st.container()]
+        words, *pictures = st.columns([1.3, *([1] * len(question.pictures))]) if question.pictures else [st.container()]
         if question.detail:
             words.caption(_text(question.detail))
         for column, (picture, caption) in zip(pictures, question.pictures):
@@ -290,16 +290,16 @@ def projector_card() -> None:
                 _choice_body(question, index, tally if revealed else None)
         following = classroom.following()
         st.markdown(f"### :material/how_to_vote: {tally.answered} answered · {following} following")
-        count, reveal, close = st.columns([2, 1, 1], vertical_alignment="center")
+        count, reveal, close = st.columns([1, 1.2, 1.2], vertical_alignment="center")
         if revealed:
             share = tally.right_share(question.right)
             count.caption("A poll: no right answer." if share is None and question.right is None else
                           "Nobody answered." if share is None else f"{100 * share:.0f} % chose the right answer.")
         else:  # the callbacks act; this fragment's next run then redraws the whole page
-            reveal.button("Reveal the answers", icon=":material/visibility:", type="primary", key="questions_reveal",
+            reveal.button("Reveal answers", icon=":material/visibility:", type="primary", key="questions_reveal",
                           width="stretch", on_click=_presenter_acts, args=("reveal", question.number),
                           help="Shows everybody the distribution and the right answer; answers can no longer change.")
-        close.button("Close the question", icon=":material/close:", key="questions_close", width="stretch",
+        close.button("Close question", icon=":material/close:", key="questions_close", width="stretch",
                      on_click=_presenter_acts, args=("close", question.number),
                      help="Takes the question off every screen; it stays in the history.")
 

@@ -58,7 +58,7 @@ def test_pose_answer_change_reveal_in_two_browsers(class_url, tab):  # noqa: F81
     shot(student, "student-live-question")
     assert_no_exception(student)
 
-    card(teacher).get_by_role("button", name="Reveal the answers").click()
+    card(teacher).get_by_role("button", name="Reveal answers").click()
     wait_idle(teacher)
     eventually(lambda: "chose this" in card(teacher).inner_text(), 8, "the projector shows the distribution")
     assert card(teacher).get_by_text("The right answer", exact=True).count() == 1
@@ -70,7 +70,7 @@ def test_pose_answer_change_reveal_in_two_browsers(class_url, tab):  # noqa: F81
     assert card(student).get_by_role("button", name="Choose this").count() == 0  # no more changes
     shot(student, "student-reveal")
 
-    card(teacher).get_by_role("button", name="Close the question").click()
+    card(teacher).get_by_role("button", name="Close question").click()
     wait_idle(teacher)
     eventually(lambda: card(student).count() == 0, 10, "the question leaves the student's screen")
     assert teacher.get_by_test_id("stSidebar").get_by_role("button", name="Download the history (CSV)").is_visible()

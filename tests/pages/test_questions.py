@@ -63,7 +63,7 @@ def test_the_presenter_asks_about_the_kernel_on_screen_and_sees_the_count():
     assert question is not None and question.kind == "kernel" and len(question.choices) == 4
     assert "Question 1: Which of these is this kernel" in texts(at)
     assert "0 answered" in texts(at)
-    assert any(b.label == "Reveal the answers" for b in at.main.button)
+    assert any(b.label == "Reveal answers" for b in at.main.button)
 
 
 def test_the_presenter_asks_which_value_a_pooling_window_keeps():
@@ -166,12 +166,12 @@ def test_reveal_then_close_and_the_history_downloads_as_csv():
     assert "1 answered" in texts(at)
     assert "1 chose this" not in texts(at)  # not what they answered, before the reveal
     assert not at.get("progress")
-    click(at, "Reveal the answers")
+    click(at, "Reveal answers")
     assert classroom.store().question().state == qs.REVEALED
     assert "1 chose this (100 %)" in [p.proto.text for p in at.get("progress")]
     assert "100 % chose the right answer." in texts(at)
     assert at.sidebar.get("download_button")
-    click(at, "Close the question")
+    click(at, "Close question")
     assert classroom.store().question() is None
     assert "Question 1" not in texts(at)
     csv_text = qs.history_csv(classroom.store().history())

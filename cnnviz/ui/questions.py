@@ -81,6 +81,7 @@ def _text(text: str) -> str:
 ASKABLE_PAGES = {
     "convolution": "which of four pictures is this kernel's result",
     "pooling": "which value the window explained on screen keeps",
+    "activations": "which class the network will say for the first image on screen",
 }
 """Pages that offer a question about their view (:func:`offer`) -> what the students are asked."""
 
@@ -118,6 +119,18 @@ def offer_pooling_window(window: np.ndarray, mode: str, *, signed: bool) -> None
         return replace(question, pictures=((picture, "The window"),))
 
     offer("pooling", build)
+
+
+def offer_class(class_names, image: np.ndarray, image_name: str, probabilities: Callable[[], np.ndarray]) -> None:
+    """Offer "Which class will the network say?" for ``image`` (28x28 uint8) on screen; ``probabilities()``
+    gives the network's class probabilities for it (called only when the presenter asks)."""
+    def build() -> qs.Question:
+        question = qs.class_question(class_names, probabilities(), seed=int(np.random.default_rng().integers(1 << 30)))
+        picture = images.png_bytes(qs.thumbnail(np.asarray(image, dtype=np.uint8), 168))
+        return replace(question, detail=f"For {image_name}, before we look at the network's answer.",
+                       pictures=((picture, "The image"),))
+
+    offer("activations", build)
 
 
 # --------------------------------------------------------------------------

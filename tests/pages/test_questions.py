@@ -74,6 +74,15 @@ def test_the_presenter_asks_which_value_a_pooling_window_keeps():
     assert len({c.label for c in question.choices}) == 4
 
 
+def test_the_presenter_asks_which_class_the_network_will_say():
+    at = presenter("activations")
+    click(at, "Ask about this view", sidebar=True)
+    question = classroom.store().question()
+    assert question.kind == "class" and question.prompt == "Which class will the network say?"
+    assert len(question.choices) == 4 and question.right is not None
+    assert "the first image on screen" in question.detail
+
+
 def test_on_a_page_without_an_offer_the_panel_says_where_one_click_asks():
     at = presenter("pixels")
     assert not any(b.label == "Ask about this view" for b in at.sidebar.button)

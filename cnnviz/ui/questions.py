@@ -148,7 +148,7 @@ def ask_panel(page_name: str) -> None:
                       help=f"Every student is asked {ASKABLE_PAGES[page_name]}; you reveal the answers when you "
                            "are ready.")
         else:
-            st.caption("On the Convolution and Pooling pages, one click asks about what is on screen.")
+            st.caption("On the Convolution, Pooling and Activation maps pages, one click asks about what is on screen.")
         st.button("Type a question…", icon=":material/edit_note:", key="questions_type", on_click=_open_typing,
                   width="stretch", help="A multiple-choice question of your own, shown to the class as plain text.")
         if error := st.session_state.get(ASK_ERROR_KEY):

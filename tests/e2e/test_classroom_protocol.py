@@ -19,7 +19,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from benchmarks.bench_class import Record, Session
 from benchmarks.bench_follow import present
 from cnnviz.ui import classroom
-from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy
+from tests.e2e.conftest import free_port, run_async, start_app, stop_app, wait_healthy
 
 KEY = "protocol-test-key"
 LIVE = ("Following the instructor", "The instructor is presenting")
@@ -79,11 +79,11 @@ async def attack(url: str) -> list[str]:
 
 
 def test_a_student_session_cannot_publish_whatever_it_sends(class_url):
-    assert not asyncio.run(sees_presentation(class_url))
-    refusals = asyncio.run(attack(class_url))
+    assert not run_async(sees_presentation(class_url))
+    refusals = run_async(attack(class_url))
     assert any("not the presenter key" in t for t in refusals), refusals
     assert any("Too many wrong keys" in t for t in refusals), refusals
-    assert not asyncio.run(sees_presentation(class_url))
+    assert not run_async(sees_presentation(class_url))
 
 
 def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_cannot_end_it(class_url):
@@ -101,4 +101,4 @@ def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_canno
                 await asyncio.sleep(0.5)
             assert await sees_presentation(class_url)
 
-    asyncio.run(run())
+    run_async(run())

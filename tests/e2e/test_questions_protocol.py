@@ -24,7 +24,7 @@ from benchmarks.bench_questions import (
     fragment_of,
     projector_count,
 )
-from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy
+from tests.e2e.conftest import free_port, run_async, start_app, stop_app, wait_healthy
 
 KEY = "questions-protocol-key"
 PRESENTER_KEYS = ("questions_ask_view", "questions_type", "questions_free_ask", "questions_reveal", "questions_close",
@@ -121,7 +121,7 @@ async def scenario(url: str) -> dict:
 
 
 def test_students_cannot_pose_reveal_or_close_and_bad_answers_lose_nothing(class_url):
-    out = asyncio.run(scenario(class_url))
+    out = run_async(scenario(class_url))
     assert not out["errors"], out["errors"]
     assert out["posed_by_student"] is None  # no question on the projector: the student's clicks posed nothing
     assert out["choices"] == 4

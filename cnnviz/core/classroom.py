@@ -31,11 +31,23 @@ from cnnviz.core import questions as qs
 FOLLOWER_TIMEOUT = 5.0
 """Seconds after its last "still here" that a follower is no longer counted."""
 
+PRESENTER_TIMEOUT = 90.0
+"""Seconds without a sign of the presenter's screen (its panel says so every few seconds) after which the
+presentation counts as ended: a closed laptop does not leave the class following a stale view."""
+
 FOLLOW_POLL_SECONDS = 1.0
 """How often a student's session asks the store for a new version (the follow delay's floor)."""
 
-IDLE_POLL_SECONDS = 4.0
-"""How often a session with no presentation live asks whether one started."""
+RETAKE_SECONDS = 1.5
+"""A view taken but still not shown after this long is taken again (the switch was lost: the
+browser's own request overtook it)."""
+
+IDLE_POLL_SECONDS = 10.0
+"""How often a session with no presentation live asks whether one started (every timed rerun costs
+the server a little for every open tab, so rarely)."""
+
+PRESENTER_POLL_SECONDS = 3.0
+"""How often the presenter's panel refreshes "N following" (and says the presenter is still there)."""
 
 MAX_PARAMS = 64
 """Most parameters a published view may hold (every page has fewer)."""
@@ -97,11 +109,14 @@ class ClassroomStore(Protocol):
     def stop(self, token: object) -> None:
         """End the presentation (its pass is withdrawn)."""
 
+    def still_presenting(self, token: object, now: float | None = None) -> None:
+        """The presenter's screen is still there (ignored without a valid pass)."""
+
     def version(self) -> int:
         """A number that changes whenever the presentation does (0: never presented)."""
 
-    def presentation(self) -> Presentation | None:
-        """The live presentation, or None."""
+    def presentation(self, now: float | None = None) -> Presentation | None:
+        """The live presentation, or None (also when the presenter's screen has been gone a while)."""
 
     def still_following(self, follower: str, now: float | None = None) -> None:
         """A following session says it is still there."""
@@ -173,6 +188,7 @@ class MemoryClassroom:
     _version: int = 0
     _live: Presentation | None = None
     _seen: dict[str, float] = field(default_factory=dict, repr=False)
+    _presenter_seen: float = field(default_factory=time.monotonic, repr=False)
     _questions: qs.QuestionBook = field(default_factory=qs.QuestionBook, repr=False)
     _question_version: int = 0
 
@@ -180,6 +196,7 @@ class MemoryClassroom:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._passes.add(token)
+            self._presenter_seen = time.monotonic()
         return token
 
     def is_presenter(self, token: object) -> bool:
@@ -190,6 +207,7 @@ class MemoryClassroom:
             raise NotPresenter("only the instructor's session can publish a view")
         page, clean, notes = check_view(page, params, notes)
         with self._lock:
+            self._presenter_seen = time.monotonic()
             live = self._live
             if live is not None and live.page == page and dict(live.params) == clean and live.notes == notes:
                 return self._version
@@ -210,11 +228,16 @@ class MemoryClassroom:
                     self._questions.close(self._questions.current.number)
                     self._question_version += 1
 
+    def still_presenting(self, token: object, now: float | None = None) -> None:
+        if self.is_presenter(token):
+            self._presenter_seen = time.monotonic() if now is None else now
+
     def version(self) -> int:
         return self._version
 
-    def presentation(self) -> Presentation | None:
-        return self._live
+    def presentation(self, now: float | None = None) -> Presentation | None:
+        now = time.monotonic() if now is None else now
+        return None if now - self._presenter_seen > PRESENTER_TIMEOUT else self._live
 
     def still_following(self, follower: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -261,7 +284,7 @@ class MemoryClassroom:
             return self._questions.answer(number, student, choice)
 
     def question(self) -> qs.Question | None:
-        return self._questions.current
+        return self._questions.current if self.presentation() is not None else None  # none once the class ended
 
     def question_version(self) -> int:
         return self._question_version
@@ -356,16 +379,22 @@ class Follow:
     shown: dict[str, str] | None = None
     pending: bool = False
     left_because: str = ""
+    taken_at: float = 0.0
 
-    def to_take(self, live: Presentation | None) -> Presentation | None:
-        """The presentation to switch to now, or None (not following, nothing new, or nothing live)."""
-        if not self.wanted or live is None or live.version == self.version:
+    def to_take(self, live: Presentation | None, now: float | None = None) -> Presentation | None:
+        """The presentation to switch to now, or None (not following, nothing new, or nothing live).
+        A view taken :data:`RETAKE_SECONDS` ago and still not shown is taken again."""
+        if not self.wanted or live is None:
             return None
-        return live
+        now = time.monotonic() if now is None else now
+        if live.version != self.version or (self.pending and now - self.taken_at > RETAKE_SECONDS):
+            return live
+        return None
 
-    def taking(self, live: Presentation) -> None:
+    def taking(self, live: Presentation, now: float | None = None) -> None:
         """The session is about to show ``live``."""
         self.version, self.page, self.shown, self.pending, self.left_because = live.version, live.page, None, True, ""
+        self.taken_at = time.monotonic() if now is None else now
 
     def page_shown(self, page: str | None, params: Mapping[str, str] | None) -> bool:
         """A full or partial run of ``page`` showed ``params`` (None: a page without a link view).

@@ -479,6 +479,9 @@ class LinkView:
     values: dict[str, Any] = field(default_factory=dict)
     settings: ConvolutionSettings | None = None
     problems: list[str] = field(default_factory=list)
+    whole: bool = False
+    """True when the view is to be taken whole (a follower taking the instructor's): what it leaves
+    out goes back to the page's defaults instead of keeping the session's own value."""
 
 
 def _param(page: str, name: str) -> Param:

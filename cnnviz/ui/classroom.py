@@ -46,6 +46,9 @@ KEY_TYPED_KEY = "classroom_key_typed"
 KEY_MESSAGE_KEY = "classroom_key_message"
 """What the last key typed got (a refusal in words)."""
 
+PAGE_KEY = "classroom_page"
+"""The page this session shows (its name as published: "home" or a link page's name)."""
+
 PANEL_KEY = "classroom_panel"
 """The sidebar placeholder of this run's follow panel (redrawn when the student leaves later in the run)."""
 
@@ -183,6 +186,7 @@ def frame_run(page_name: str) -> None:
     """Call in app.py before the page runs: the sidebar's classroom panel, the projector layout for a
     presenter, and leaving follow mode when a following student opened another page themselves."""
     name = page_name or HOME
+    st.session_state[PAGE_KEY] = name
     st.session_state[PANEL_KEY] = None  # drawn below, in this run
     if is_presenter():
         if st.session_state.get(PRESENTER_VIEW_KEY):
@@ -191,6 +195,9 @@ def frame_run(page_name: str) -> None:
             store().publish(st.session_state[PASS_KEY], HOME, {})
     else:
         follow = st.session_state.get(FOLLOW_KEY)
+        if isinstance(follow, cls.Follow) and follow.pending and follow.page != name:
+            # A switch the browser overtook (it asked for its old page meanwhile): switch again.
+            st.switch_page(FOLLOWED_PAGES[follow.page])
         if isinstance(follow, cls.Follow) and follow.page_shown(name, {} if name == HOME else None):
             _left(follow)
     from cnnviz.ui import questions  # it draws through this module's store
@@ -205,10 +212,9 @@ def frame_run(page_name: str) -> None:
         else:
             live = store().presentation()
             if live is not None:
-                _take(live)
+                follow_poll()  # first (it also takes a new view): a run cut short still leaves the browser asking
                 st.session_state[PANEL_KEY] = st.empty()
                 _draw_follow_panel(live)
-                follow_poll()
             else:
                 idle_panel()
             key_form()
@@ -250,13 +256,19 @@ def _start_presenting() -> None:
 
 
 def _take(live: cls.Presentation | None) -> None:
-    """When following and ``live`` is new to this session: switch to its page and view (ends this run)."""
+    """When following and ``live`` is new to this session, show it: on the page this run shows, the
+    page takes the view in this very run (a full run) or in the next one (a fragment reruns the app);
+    another page is switched to."""
     follow = follow_state()
     taking = follow.to_take(live)
-    if taking is not None:
-        follow.taking(taking)
-        links.reopen(taking.page)
+    if taking is None:
+        return
+    follow.taking(taking)
+    links.reopen(taking.page, dict(taking.params))
+    if taking.page != st.session_state.get(PAGE_KEY):
         st.switch_page(FOLLOWED_PAGES[taking.page], query_params=dict(taking.params))
+    if links.in_fragment_run():
+        st.rerun()
 
 
 @st.fragment(run_every=cls.FOLLOW_POLL_SECONDS)
@@ -266,8 +278,12 @@ def follow_poll() -> None:
     if live is None:
         st.rerun()  # the presentation ended: the page drops the panel
     _take(live)
-    if follow_state().wanted:
+    follow = follow_state()
+    if follow.wanted:
         store().still_following(_follower())
+        shown = follow.shown if not follow.pending and follow.page == st.session_state.get(PAGE_KEY) else None
+        if shown is not None and st.query_params.to_dict() != shown:
+            st.query_params.from_dict(shown)  # the browser missed the URL of the view it shows: send it again
     from cnnviz.ui import questions
 
     if links.in_fragment_run() and questions.changed_since_shown():
@@ -297,9 +313,10 @@ def _stop_following() -> None:
     store().stopped_following(_follower())
 
 
-@st.fragment(run_every=2)
+@st.fragment(run_every=cls.PRESENTER_POLL_SECONDS)
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
+    store().still_presenting(st.session_state.get(PASS_KEY))
     st.success(f"**Presenting** · {following()} following", icon=":material/cast:")
     st.page_link(frame.JOIN.path, label="Join screen", icon=frame.JOIN.icon)
     st.button("Stop presenting", icon=":material/stop_circle:", on_click=_stop_presenting, key="classroom_stop")

@@ -44,8 +44,12 @@ WARNING_KEY = "links_warning"
 """(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
 
 REOPEN_KEY = "links_reopen"
-"""The page whose view is to be taken whole from the URL at its next run (a student following the
-instructor, see :mod:`cnnviz.ui.classroom`), resetting what the URL leaves out to the defaults."""
+"""(page, link parameters): a view to take whole at that page's next run (a student following the
+instructor, see :mod:`cnnviz.ui.classroom`), resetting what it leaves out to the defaults."""
+
+RESEND_KEY = "links_resend"
+"""The page whose URL is sent to the browser at its next sync even when the server thinks the browser
+has it: after a switch of page, the browser may have missed the new URL (see :func:`reopen`)."""
 
 CANNOT_FOLLOW_KEY = "links_cannot_follow"
 """page -> sentences saying what of the view shown cannot travel (an upload, a model trained here)."""
@@ -76,12 +80,15 @@ def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.L
         return None
     read.add(page)
     st.session_state[OPENING_KEY] = page
-    asked = query()
-    if st.session_state.get(REOPEN_KEY) == page:  # the whole view, defaults included
+    asked, reopen = query(), st.session_state.get(REOPEN_KEY)
+    whole = isinstance(reopen, tuple) and reopen[0] == page
+    if whole:  # the view handed over, whole (defaults included), whatever URL this run came with
         st.session_state[REOPEN_KEY] = None
-        asked, base = share_link.with_defaults(page, asked), None
+        asked, base = share_link.with_defaults(page, reopen[1]), None
+        st.session_state[RESEND_KEY] = page
     try:
         view = share_link.read_query(page, asked, base=base)
+        view.whole = whole
     except Exception as exc:  # noqa: BLE001 - a link must never break a page
         view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): the page "
                                              f"opens as usual."])
@@ -89,11 +96,21 @@ def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.L
     return view
 
 
-def reopen(page: str) -> None:
-    """Read ``page``'s URL again at its next run, as a whole view (what it leaves out is reset to
-    the defaults): the session is about to be switched to a view someone else published."""
+def reopen(page: str, params: dict[str, str]) -> None:
+    """At ``page``'s next run, take ``params`` (link parameters) as its whole view: what they leave
+    out goes back to the defaults. The session is about to be switched to a view someone else
+    published; the run may still carry the browser's old URL, so the view is kept here, not read there."""
     st.session_state.setdefault(READ_KEY, set()).discard(page)
-    st.session_state[REOPEN_KEY] = page
+    st.session_state[REOPEN_KEY] = (page, dict(params))
+
+
+def reset_absent(view: share_link.LinkView, widgets: dict[str, str], values: dict) -> None:
+    """For a view taken whole: the widgets (link name -> widget key) whose parameter ``values`` leaves
+    out go back to their defaults (their keys are dropped before they are drawn)."""
+    if view.whole:
+        for name, key in widgets.items():
+            if name not in values:
+                st.session_state.pop(key, None)
 
 
 def cannot_travel(page: str, sentence: str) -> None:
@@ -170,8 +187,11 @@ def sync(page: str, *, done: bool = True) -> None:
     values = st.session_state.get(SHOWN_KEY, {}).get(page, {})
     settings = st.session_state.get(SETTINGS_SHOWN_KEY, {}).get(page)
     params = share_link.write_query(page, values, settings)
-    if params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
+    resend = st.session_state.get(RESEND_KEY) == page
+    if resend or params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1
+                                                            for k in st.query_params):
         st.query_params.from_dict(params)
+        st.session_state[RESEND_KEY] = None
     # The view a link holds is also what an instructor publishes (imported here: classroom uses links).
     from cnnviz.ui import classroom
 

@@ -48,6 +48,7 @@ def read_link() -> None:
     if "arch" in values:
         arch = values.pop("arch")
         st.session_state["train_arch"] = next(c for c, v in ARCH_LINKS.items() if v == arch)
+    links.reset_absent(view, _WIDGETS, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value
 

@@ -119,6 +119,16 @@ def test_a_follower_takes_each_new_version_once():
     assert follow.to_take(live(2, stride="3")).version == 2
 
 
+def test_a_view_taken_but_never_shown_is_taken_again():
+    follow = cls.Follow()
+    first = live(1, stride="2")
+    follow.taking(first, now=10.0)
+    assert follow.to_take(first, now=10.0 + cls.RETAKE_SECONDS / 2) is None
+    assert follow.to_take(first, now=10.0 + cls.RETAKE_SECONDS + 0.1) is first  # the switch was lost
+    follow.page_shown("convolution", {"stride": "2"})
+    assert follow.to_take(first, now=100.0) is None  # shown: nothing to take
+
+
 def test_the_first_run_after_taking_a_view_sets_what_the_student_should_see():
     follow = cls.Follow()
     follow.taking(live(1, stride="2"))
@@ -156,3 +166,16 @@ def test_a_follower_that_never_took_a_view_and_a_leaver_are_left_alone():
 def test_the_qr_code_is_a_png():
     png = cls.qr_png("http://192.168.1.20:8501/")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 500
+
+
+def test_a_presentation_whose_presenter_is_gone_ends_and_comes_back_with_them():
+    store = cls.MemoryClassroom()
+    token = store.new_pass()
+    store.publish(token, "pooling", {"pool": "min"})
+    store.still_presenting(token, now=1000.0)
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT - 1) is not None
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT + 1) is None
+    store.still_presenting("forged", now=5000.0)  # a forged pass keeps nothing alive
+    assert store.presentation(now=1000.0 + cls.PRESENTER_TIMEOUT + 1) is None
+    store.still_presenting(token, now=5000.0)
+    assert store.presentation(now=5000.0).params == {"pool": "min"}

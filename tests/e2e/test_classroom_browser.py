@@ -70,6 +70,18 @@ def eventually(check, timeout: float = 10.0, what: str = "") -> None:
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
+def act_until(action, check, what: str, tries: int = 3, timeout: float = 10.0) -> None:
+    """Do ``action`` until ``check`` holds (on a machine loaded far beyond its cores, a click landing
+    while a timed fragment reruns is now and then lost; the test is about what follows the click)."""
+    for attempt in range(tries):
+        action()
+        try:
+            return eventually(check, timeout, what)
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+
+
 def stride(page) -> str:
     return page.locator(".st-key-conv_stride input[type='radio']:checked").first.get_attribute("value") or \
         page.locator(".st-key-conv_stride [aria-checked='true']").first.inner_text()
@@ -86,35 +98,34 @@ def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
 
     open_page(student, class_url, "pixels")
     # The student's page notices the presentation (it asks every few seconds) and follows it.
-    eventually(lambda: student.get_by_text("Following the instructor").count() > 0, 12, "follow panel shown")
+    eventually(lambda: student.get_by_text("Following the instructor").count() > 0, 25, "follow panel shown")
 
     teacher.get_by_test_id("stSidebarNavLink").filter(has_text="Convolution").click()
     wait_idle(teacher)
-    eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 8, "student switched to Convolution")
+    eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 20, "student switched to Convolution")
     wait_idle(student)
     assert_no_exception(student)
-    eventually(lambda: "1 following" in teacher.get_by_test_id("stSidebar").inner_text(), 8, "teacher sees 1 follower")
+    eventually(lambda: "1 following" in teacher.get_by_test_id("stSidebar").inner_text(), 20, "teacher sees 1 follower")
 
     # A setting the teacher changes reaches the student's screen and URL.
-    teacher.locator(".st-key-conv_stride").get_by_text("2", exact=True).click()
-    wait_idle(teacher)
-    eventually(lambda: "stride=2" in teacher.url, 8, "teacher's URL holds stride 2")
-    eventually(lambda: "stride=2" in student.url, 8, "student's view took stride 2")
+    act_until(lambda: teacher.locator(".st-key-conv_stride").get_by_text("2", exact=True).click(),
+              lambda: "stride=2" in teacher.url, "teacher's URL holds stride 2")
+    eventually(lambda: "stride=2" in student.url, 20, "student's view took stride 2")
     wait_idle(student)
     assert student.locator(".st-key-conv_stride").get_by_role("radio", name="2").is_checked()
 
     # The student changes something: they leave follow mode and keep their own view.
-    student.locator(".st-key-conv_stride").get_by_text("3", exact=True).click()
-    wait_idle(student)
-    eventually(lambda: student.get_by_text("You stopped following").count() > 0, 8, "leave notice")
-    teacher.locator(".st-key-conv_flip").get_by_text("Flip kernel").click()
-    wait_idle(teacher)
+    act_until(lambda: student.locator(".st-key-conv_stride").get_by_text("3", exact=True).click(),
+              lambda: student.get_by_text("You stopped following").count() > 0, "leave notice")
+    teacher.locator(".st-key-conv_flip").get_by_text("Flip kernel").click()  # a toggle: clicked once
+    eventually(lambda: "flip=1" in teacher.url, 20, "teacher's URL holds flip")
     time.sleep(2.5)  # two polls: a follower would have taken the teacher's flip by now
     assert "stride=3" in student.url and "flip" not in student.url
 
     # One click rejoins: the student snaps back to the teacher's view.
-    student.get_by_role("button", name="Follow the instructor").click()
-    eventually(lambda: "stride=2" in student.url and "flip=1" in student.url, 8, "snapped back")
+    act_until(lambda: student.get_by_role("button", name="Follow the instructor").click(),
+              lambda: "stride=2" in student.url and "flip=1" in student.url, "snapped back")
+    eventually(lambda: student.url.split("?")[1] == teacher.url.split("?")[1], 10, "the same view as the teacher's")
     wait_idle(student)
     assert student.locator(".st-key-conv_stride").get_by_role("radio", name="2").is_checked()
     assert_no_exception(student)

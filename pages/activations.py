@@ -8,6 +8,7 @@ from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
 from cnnviz.core.palette import ACTIVATION_COLORSCALES
 from cnnviz.figures import network
 from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui import questions as ask
 
 frame.require_app_frame()
 with st.spinner("Starting TensorFlow (once per server)…"):
@@ -70,6 +71,8 @@ else:
 snapshot_views.training_animation(snapshot, images, layers, filter_index, row_labels=row_labels,
                                   colorscale=colorscale, input_axes=input_axes)
 
+ask.offer_class(CLASS_NAMES, images[0], f"the first image on screen ({row_labels[0]})",
+                lambda: explorer.probabilities(images[:1])[0])
 grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
     list(activation_views.VIEW_LABELS.values()), key="act_view", on_change="rerun")
 links.show("activations", view=next((v for v, label in activation_views.VIEW_LABELS.items()

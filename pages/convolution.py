@@ -7,6 +7,7 @@ from cnnviz.core import convolution as conv
 from cnnviz.core import images
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui import questions as ask
 from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.painted_image import report_when_painted
@@ -33,6 +34,7 @@ def lab_section(image_name: str, image: np.ndarray) -> None:
         results(image_name, image)
     with controls_col:
         kernel_controls(lab.CONTROLS_KEY, show_channels=False, defer_grid=True)
+    ask.offer_kernel(image, image_name.split(" (")[0], state.convolution_settings())
 
 
 def results(image_name: str, image: np.ndarray) -> None:

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cnnviz.core import questions as qs
+
 FOLLOWER_TIMEOUT = 5.0
 """Seconds after its last "still here" that a follower is no longer counted."""
 
@@ -125,6 +127,36 @@ class ClassroomStore(Protocol):
     def following(self, now: float | None = None) -> int:
         """How many sessions followed within the last :data:`FOLLOWER_TIMEOUT` seconds."""
 
+    # Questions to the class (the rules: cnnviz.core.questions.QuestionBook)
+
+    def pose(self, token: object, question: qs.Question) -> qs.Question:
+        """Ask the class ``question`` (the one before ends); it, numbered. Raises :class:`NotPresenter`
+        without a valid pass, ValueError for a malformed question."""
+
+    def reveal(self, token: object, number: int) -> None:
+        """Show the answers of question ``number``. :class:`NotPresenter` without a valid pass."""
+
+    def close(self, token: object, number: int) -> None:
+        """End question ``number`` (it goes into the history). :class:`NotPresenter` without a valid pass."""
+
+    def answer(self, number: object, student: object, choice: object) -> qs.Tally:
+        """A student's answer; the tally. Raises :class:`cnnviz.core.questions.AnswerRefused` in words."""
+
+    def question(self) -> qs.Question | None:
+        """The question on every screen now (open or revealed), or None."""
+
+    def question_version(self) -> int:
+        """A number that changes whenever a question is posed, revealed or closed (not on answers)."""
+
+    def tally(self) -> qs.Tally:
+        """How many answered the current question, and how many chose each choice."""
+
+    def answer_of(self, number: object, student: object) -> int | None:
+        """A student's answer to question ``number``, or None."""
+
+    def history(self) -> tuple[qs.QuestionRecord, ...]:
+        """This class's questions that ended, oldest first, then the current one once revealed."""
+
 
 def check_view(page: object, params: object, notes: object) -> tuple[str, dict[str, str], tuple[str, ...]]:
     """A view fit to publish: plain strings within the limits; ValueError saying what is wrong.
@@ -157,6 +189,8 @@ class MemoryClassroom:
     _live: Presentation | None = None
     _seen: dict[str, float] = field(default_factory=dict, repr=False)
     _presenter_seen: float = field(default_factory=time.monotonic, repr=False)
+    _questions: qs.QuestionBook = field(default_factory=qs.QuestionBook, repr=False)
+    _question_version: int = 0
 
     def new_pass(self) -> str:
         token = secrets.token_urlsafe(24)
@@ -190,6 +224,9 @@ class MemoryClassroom:
                 self._version += 1
                 self._live = None
                 self._seen.clear()
+                if self._questions.current is not None:  # the class is over: its question too
+                    self._questions.close(self._questions.current.number)
+                    self._question_version += 1
 
     def still_presenting(self, token: object, now: float | None = None) -> None:
         if self.is_presenter(token):
@@ -218,6 +255,51 @@ class MemoryClassroom:
         now = time.monotonic() if now is None else now
         with self._lock:
             return sum(1 for t in self._seen.values() if now - t <= FOLLOWER_TIMEOUT)
+
+
+    def pose(self, token: object, question: qs.Question) -> qs.Question:
+        if not self.is_presenter(token):
+            raise NotPresenter("only the instructor's session can ask the class")
+        with self._lock:
+            posed = self._questions.pose(question)
+            self._question_version += 1
+            return posed
+
+    def reveal(self, token: object, number: int) -> None:
+        if not self.is_presenter(token):
+            raise NotPresenter("only the instructor's session can reveal the answers")
+        with self._lock:
+            self._questions.reveal(number)
+            self._question_version += 1
+
+    def close(self, token: object, number: int) -> None:
+        if not self.is_presenter(token):
+            raise NotPresenter("only the instructor's session can close a question")
+        with self._lock:
+            self._questions.close(number)
+            self._question_version += 1
+
+    def answer(self, number: object, student: object, choice: object) -> qs.Tally:
+        with self._lock:
+            return self._questions.answer(number, student, choice)
+
+    def question(self) -> qs.Question | None:
+        return self._questions.current if self.presentation() is not None else None  # none once the class ended
+
+    def question_version(self) -> int:
+        return self._question_version
+
+    def tally(self) -> qs.Tally:
+        with self._lock:
+            return self._questions.tally()
+
+    def answer_of(self, number: object, student: object) -> int | None:
+        with self._lock:
+            return self._questions.answer_of(number, student)
+
+    def history(self) -> tuple[qs.QuestionRecord, ...]:
+        with self._lock:
+            return self._questions.history()
 
 
 # --------------------------------------------------------------------------

@@ -138,6 +138,11 @@ def _follower() -> str:
     return name
 
 
+def student_id() -> str:
+    """This session's name in the store (counts it once as a follower, and its answers as one student's)."""
+    return _follower()
+
+
 def _client() -> str:
     """Who typed a key, for counting wrong keys: the browser's address when known, else this session."""
     try:
@@ -195,20 +200,25 @@ def frame_run(page_name: str) -> None:
             st.switch_page(FOLLOWED_PAGES[follow.page])
         if isinstance(follow, cls.Follow) and follow.page_shown(name, {} if name == HOME else None):
             _left(follow)
+    from cnnviz.ui import questions  # it draws through this module's store
+
+    presenting = is_presenter()
     with st.sidebar:
-        if is_presenter():
+        if presenting:
             presenter_panel()
+            questions.ask_panel(name)
             st.toggle("Projector layout", key=PRESENTER_VIEW_KEY,
                       help="Larger, darker type for the projector (only on your screen).")
-            return
-        live = store().presentation()
-        if live is not None:
-            follow_poll()  # first (it also takes a new view): a run cut short still leaves the browser asking
-            st.session_state[PANEL_KEY] = st.empty()
-            _draw_follow_panel(live)
         else:
-            idle_panel()
-        key_form()
+            live = store().presentation()
+            if live is not None:
+                follow_poll()  # first (it also takes a new view): a run cut short still leaves the browser asking
+                st.session_state[PANEL_KEY] = st.empty()
+                _draw_follow_panel(live)
+            else:
+                idle_panel()
+            key_form()
+    questions.card(presenting)  # the question to the class, above the page
 
 
 @st.fragment(run_every=cls.IDLE_POLL_SECONDS)
@@ -274,6 +284,10 @@ def follow_poll() -> None:
         shown = follow.shown if not follow.pending and follow.page == st.session_state.get(PAGE_KEY) else None
         if shown is not None and st.query_params.to_dict() != shown:
             st.query_params.from_dict(shown)  # the browser missed the URL of the view it shows: send it again
+    from cnnviz.ui import questions
+
+    if links.in_fragment_run() and questions.changed_since_shown():
+        st.rerun()  # a question was posed, revealed or closed: the page draws it (once per change)
 
 
 def _draw_follow_panel(live: cls.Presentation) -> None:

@@ -148,3 +148,14 @@ def open_page(page, app_url: str, path: str = "", timeout: float = 90.0) -> None
     page.goto(f"{app_url}/{path.lstrip('/')}")
     wait_idle(page, timeout=timeout)
     assert_no_exception(page)
+
+
+def run_async(coroutine):
+    """Run a protocol client's coroutine to its end, in a thread of its own: Playwright's sync API (the
+    session's browser fixture) keeps an event loop running in the main thread, where ``asyncio.run``
+    refuses to start another one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -10,7 +10,6 @@ right key over the same protocol does make one live, so the check can see a pres
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -20,7 +19,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from benchmarks.bench_class import Record, Session
 from benchmarks.bench_follow import present
 from cnnviz.ui import classroom
-from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy
+from tests.e2e.conftest import free_port, run_async, start_app, stop_app, wait_healthy
 
 KEY = "protocol-test-key"
 LIVE = ("Following the instructor", "The instructor is presenting")
@@ -38,12 +37,6 @@ def class_url(tmp_path_factory):
         pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
-
-
-def run(coroutine):
-    """Run ``coroutine`` to the end in a thread of its own (the browser tests' event loop may be running here)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def forged_states(s: Session) -> list[WidgetState]:
@@ -86,15 +79,15 @@ async def attack(url: str) -> list[str]:
 
 
 def test_a_student_session_cannot_publish_whatever_it_sends(class_url):
-    assert not run(sees_presentation(class_url))
-    refusals = run(attack(class_url))
+    assert not run_async(sees_presentation(class_url))
+    refusals = run_async(attack(class_url))
     assert any("not the presenter key" in t for t in refusals), refusals
     assert any("Too many wrong keys" in t for t in refusals), refusals
-    assert not run(sees_presentation(class_url))
+    assert not run_async(sees_presentation(class_url))
 
 
 def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_cannot_end_it(class_url):
-    async def present_then_clear_cache():
+    async def run():
         async with Session(class_url, Record()) as teacher:
             await teacher.open("pooling", record=False)
             await present(teacher, KEY)
@@ -108,4 +101,4 @@ def test_the_right_key_over_the_same_protocol_does_present_and_clear_cache_canno
                 await asyncio.sleep(0.5)
             assert await sees_presentation(class_url)
 
-    run(present_then_clear_cache())
+    run_async(run())

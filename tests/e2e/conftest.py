@@ -103,6 +103,26 @@ def assert_no_exception(page) -> None:
     assert not texts, f"exception shown on the page: {texts}"
 
 
+PRESENTER_KEY = "classroom-test-key"
+"""The presenter key of the classroom tests' server (:func:`class_url`)."""
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    """A server of the classroom tests' own, with a known presenter key (a live presentation would
+    pull the other tests' tabs along)."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("classroom") / "server.log"
+    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": PRESENTER_KEY})
+    try:
+        wait_healthy(port, proc)
+    except RuntimeError as exc:
+        stop_app(proc)
+        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
+    yield f"http://127.0.0.1:{port}"
+    stop_app(proc)
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Base URL of the real app, started once for the browser tests."""

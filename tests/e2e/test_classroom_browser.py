@@ -8,31 +8,13 @@ import time
 import pytest
 
 from tests.e2e.conftest import (
+    PRESENTER_KEY,
     assert_no_exception,
-    free_port,
     open_page,
-    start_app,
-    stop_app,
-    wait_healthy,
     wait_idle,
 )
 
-KEY = "classroom-test-key"
-
-
-@pytest.fixture(scope="module")
-def class_url(tmp_path_factory):
-    """A server of its own (a live presentation would pull the other tests' tabs along), key known."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("classroom") / "server.log"
-    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": KEY})
-    try:
-        wait_healthy(port, proc)
-    except RuntimeError as exc:
-        stop_app(proc)
-        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
+KEY = PRESENTER_KEY
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -19,24 +18,12 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from benchmarks.bench_class import Record, Session
 from benchmarks.bench_follow import present
 from cnnviz.ui import classroom
-from tests.e2e.conftest import free_port, run_async, start_app, stop_app, wait_healthy
+from tests.e2e.conftest import PRESENTER_KEY, run_async
 
-KEY = "protocol-test-key"
+KEY = PRESENTER_KEY
 LIVE = ("Following the instructor", "The instructor is presenting")
 
 
-@pytest.fixture(scope="module")
-def class_url(tmp_path_factory):
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("protocol") / "server.log"
-    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": KEY})
-    try:
-        wait_healthy(port, proc)
-    except RuntimeError as exc:
-        stop_app(proc)
-        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
 
 
 def forged_states(s: Session) -> list[WidgetState]:

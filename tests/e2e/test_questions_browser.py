@@ -11,10 +11,10 @@ import os
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
-from tests.e2e.test_classroom_browser import class_url, eventually, tab, type_key  # noqa: F401 - fixtures
+from tests.e2e.conftest import PRESENTER_KEY, assert_no_exception, open_page, wait_idle
+from tests.e2e.test_classroom_browser import eventually, tab, type_key  # noqa: F401 - tab is a fixture
 
-KEY = "classroom-test-key"  # the key of test_classroom_browser's server fixture
+KEY = PRESENTER_KEY
 
 
 def shot(page, name: str) -> None:

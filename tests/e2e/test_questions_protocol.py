@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -24,25 +23,13 @@ from benchmarks.bench_questions import (
     fragment_of,
     projector_count,
 )
-from tests.e2e.conftest import free_port, run_async, start_app, stop_app, wait_healthy
+from tests.e2e.conftest import PRESENTER_KEY, run_async
 
-KEY = "questions-protocol-key"
+KEY = PRESENTER_KEY
 PRESENTER_KEYS = ("questions_ask_view", "questions_type", "questions_free_ask", "questions_reveal", "questions_close",
                   "questions_download", "classroom_stop")
 
 
-@pytest.fixture(scope="module")
-def class_url(tmp_path_factory):
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("questions") / "server.log"
-    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": KEY})
-    try:
-        wait_healthy(port, proc)
-    except RuntimeError as exc:
-        stop_app(proc)
-        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
 
 
 async def sees_question(s: Session, tries: int = 8) -> bool:

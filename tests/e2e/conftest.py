@@ -107,13 +107,11 @@ PRESENTER_KEY = "classroom-test-key"
 """The presenter key of the classroom tests' server (:func:`class_url`)."""
 
 
-@pytest.fixture(scope="module")
-def class_url(tmp_path_factory):
-    """A server of the classroom tests' own, with a known presenter key (a live presentation would
-    pull the other tests' tabs along)."""
+def serve(tmp_path_factory, name: str, env: dict | None = None):
+    """Start the real app (with ``env``) for a fixture: yields its base URL, stops it afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("classroom") / "server.log"
-    proc = start_app(port, log_path, {"CNNVIZ_PRESENTER_KEY": PRESENTER_KEY})
+    log_path = tmp_path_factory.mktemp(name) / "server.log"
+    proc = start_app(port, log_path, env)
     try:
         wait_healthy(port, proc)
     except RuntimeError as exc:
@@ -121,21 +119,19 @@ def class_url(tmp_path_factory):
         pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    """A server of the classroom tests' own, with a known presenter key (a live presentation would
+    pull the other tests' tabs along)."""
+    yield from serve(tmp_path_factory, "classroom", {"CNNVIZ_PRESENTER_KEY": PRESENTER_KEY})
 
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Base URL of the real app, started once for the browser tests."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("app") / "server.log"
-    proc = start_app(port, log_path)
-    try:
-        wait_healthy(port, proc)
-    except RuntimeError as exc:
-        stop_app(proc)
-        pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
+    yield from serve(tmp_path_factory, "app")
 
 
 @pytest.fixture(scope="session")

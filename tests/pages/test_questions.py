@@ -3,22 +3,13 @@ a student answers, changes their answer, and sees whether they were right."""
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.core import questions as qs
 from cnnviz.ui import classroom
 from cnnviz.ui import questions as ask
 from tests.conftest import ROOT
-from tests.pages.test_classroom import KEY, type_key
-
-
-@pytest.fixture(autouse=True)
-def fresh_classroom(monkeypatch):
-    monkeypatch.setenv(classroom.PRESENTER_KEY_ENV, KEY)
-    classroom.new_classroom()
-    yield
-    classroom.new_classroom()
+from tests.pages.test_classroom import KEY, fresh_classroom, type_key  # noqa: F401 - fresh_classroom: an autouse fixture
 
 
 def app(page: str) -> AppTest:

@@ -28,6 +28,7 @@ import numpy as np
 
 from cnnviz.core import activation_inputs as act
 from cnnviz.core import architecture, evidence, images, pooling
+from cnnviz.core.snapshots import MAX_SNAPSHOTS
 from cnnviz.core.convolution import CHANNELS, MAPPINGS, MAX_ABS_WEIGHT, PADDINGS, STRIDES, ConvolutionSettings
 from cnnviz.core.data import CLASS_NAMES, TEST_SIZE
 from cnnviz.core.kernels import PRESETS, KernelError, format_kernel, format_number, parse_kernel, parse_number, preset_for
@@ -438,6 +439,7 @@ PAGES: dict[str, tuple[Param, ...]] = {
         integer("f_image", 0, act.MAX_IMAGES - 1, 0),
         names("f_layer", most=1),
         integer("learned", 0, MAX_FILTER),
+        integer("snapshot", 0, MAX_SNAPSHOTS - 1),
     ),
     "evidence": (
         choice("model", MODEL_SOURCES, "shipped"),

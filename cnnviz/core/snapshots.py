@@ -24,8 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnviz.core.architecture import LIMITS
+
 EARLY_BATCHES = (10, 50, 200)
 """Batches of epoch 1 after which a snapshot is taken (where the epoch has more batches)."""
+
+MAX_SNAPSHOTS = 1 + len(EARLY_BATCHES) + LIMITS["epochs"]
+"""The most snapshots one training keeps: the random start, the early batches, every epoch."""
 
 SESSION_BUDGET_BYTES = 24 * 2**20
 """At most this much memory for one session's snapshots (the course's CNN: 0.27 MB each,

@@ -87,7 +87,10 @@ def read_link() -> None:
     values = read_images_link("activations", dict(view.values), "act")
     if "view" in values:
         st.session_state["act_view"] = VIEW_LABELS[values.pop("view")]
-    st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("layers", "filter", "f_layer") if k in values}
+    st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("layers", "filter", "f_layer", "snapshot")
+                                     if k in values}
+    if view.whole:  # a view taken whole without a snapshot shows the trained weights
+        st.session_state[PENDING_KEY].setdefault("snapshot", None)
     links.reset_absent(view, _WIDGETS, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value

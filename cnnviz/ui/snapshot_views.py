@@ -20,7 +20,8 @@ from cnnviz.figures import snapshots as snapshot_figures
 from cnnviz.ml import snapshots
 from cnnviz.ml.activations import ActivationModel, images_key
 from cnnviz.ml.models import SHIPPED_SNAPSHOTS
-from cnnviz.ui import state
+from cnnviz.ui import links, state
+from cnnviz.ui.activation_views import PENDING_KEY
 from cnnviz.ui.models import shipped_activation_model, shipped_model
 
 SLIDER_KEYS = {"shipped": "act_snapshot_shipped", "trained": "act_snapshot_trained"}
@@ -152,10 +153,12 @@ def snapshot_slider(explorer, source: str) -> tuple[ActivationModel | None, Chos
     series, model, final, problem = _source_snapshots(source, explorer)
     if series is None:
         st.info(problem, icon=":material/history_toggle_off:")
+        links.show("activations", snapshot=None)
         return explorer, None
     labels = series.labels
     last = len(series) - 1
     key = SLIDER_KEYS[source]
+    _seed_from_link(source, key, last)
     if st.session_state.get(key, last) > last:  # a new, shorter training: start at its end
         del st.session_state[key]
     with st.container(border=True, key="act_snapshots"):
@@ -173,6 +176,7 @@ def snapshot_slider(explorer, source: str) -> tuple[ActivationModel | None, Chos
         left.caption(f"Validation accuracy along the way: {trail}. "
                      + ("These are the trained weights." if index == last else
                         "Below: the model with these weights, not the trained one."))
+    links.show("activations", snapshot=None if index == last or source != "shipped" else int(index))
     if index == last and final is not None:
         chosen_explorer = final
     else:
@@ -183,6 +187,24 @@ def snapshot_slider(explorer, source: str) -> tuple[ActivationModel | None, Chos
             st.error(f"This snapshot cannot be shown ({exc}); showing the trained model.", icon=":material/error:")
             return explorer, None
     return chosen_explorer, Chosen(source, series, index, model, chosen_explorer)
+
+
+def _seed_from_link(source: str, key: str, last: int) -> None:
+    """The snapshot a link asked for (links carry the shipped CNN's only: ``snapshot=`` is its
+    slider position, absent = the trained weights)."""
+    pending = st.session_state.get(PENDING_KEY, {})
+    if "snapshot" not in pending:
+        return
+    asked = pending.pop("snapshot")
+    if source != "shipped":
+        return
+    if asked is None or asked >= last:
+        st.session_state.pop(key, None)  # the trained weights
+        if asked is not None and asked > last:
+            links.ignored("activations", f"snapshot={asked} was ignored: the shipped CNN has snapshots 0 to "
+                                         f"{last} (the trained weights, {last}, are shown).")
+    else:
+        st.session_state[key] = int(asked)
 
 
 def kernel_scale_note(chosen: Chosen | None) -> None:

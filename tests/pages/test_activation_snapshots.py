@@ -143,3 +143,32 @@ def test_a_training_on_the_train_page_keeps_snapshots_the_activations_page_shows
     assert_ok(app)
     accuracy = next(m for m in app.metric if m.label == "Validation accuracy")
     assert accuracy.value == f"{run.snapshots[0].val_accuracy:.1%}"
+
+
+def test_the_snapshot_travels_in_the_link(at, series):
+    """The slider's position is in the page's link (absent: the trained weights), so a link or a
+    presenter's published view opens the same snapshot."""
+    assert "snapshot" not in at.query_params
+    widget(at.select_slider, SLIDER).set_value(2).run()
+    assert_ok(at)
+    assert at.query_params["snapshot"] == "2"
+    widget(at.select_slider, SLIDER).set_value(len(series) - 1).run()
+    assert "snapshot" not in at.query_params
+
+
+def test_a_link_opens_its_snapshot_and_a_bad_one_is_named(data_dir, series):
+    from tests.pages.test_links import link_warning, open_link
+
+    opened = open_link("activations", {"snapshot": "1"}, timeout=180)
+    assert widget(opened.select_slider, SLIDER).value == 1
+    accuracy = next(m for m in opened.metric if m.label == "Validation accuracy")
+    assert accuracy.value == f"{series[1].val_accuracy:.1%}"
+    assert opened.query_params == {"snapshot": "1"}
+
+    last = len(series) - 1
+    too_far = open_link("activations", {"snapshot": str(last + 3)}, timeout=180)
+    assert f"snapshot={last + 3} was ignored" in link_warning(too_far)
+    assert widget(too_far.select_slider, SLIDER).value == last
+    garbage = open_link("activations", {"snapshot": "epoch-two"}, timeout=180)
+    assert "snapshot=" in link_warning(garbage)
+    assert widget(garbage.select_slider, SLIDER).value == last

@@ -95,7 +95,8 @@ def test_layers_and_images_shape_the_grid(at):
     figure = chart(at)
     assert len(row_titles(figure)) == 5
     assert [trace["name"] for trace in figure["data"]] == ["input", "conv_1"]  # one heatmap per column
-    assert len(plotly_array(figure["data"][1]["y"])) == 5 * 26 + 4 + 1  # edges: 5 maps of 26 rows, 4 gaps
+    # edges: 5 maps of 26 rows, each but the last followed by 5 empty rows (one image per 28 + 3 rows)
+    assert len(plotly_array(figure["data"][1]["y"])) == 5 * 26 + 4 * 5 + 1
     titles = [a["text"] for a in figure["layout"]["annotations"]]
     assert titles == ["<b>input</b><br>28x28", "<b>conv_1</b><br>26x26, filter 1"]
 

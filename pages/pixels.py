@@ -8,7 +8,7 @@ from cnnviz.figures import matrices
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pixels_views as pv
 from cnnviz.ui.image_inputs import UPLOAD, UPLOAD_NOTE, image_upload
-from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
+from cnnviz.ui.pixel_grid import channel_look, matrix_grid, set_matrix
 
 GRAY_EDITOR = "gray_editor"
 GRAY, RGB, ROUND_TRIP = "pixels_gray", "pixels_rgb", "pixels_round_trip"
@@ -31,10 +31,10 @@ def grayscale_section() -> None:
     matrix = state.gray_matrix()
     left, right = st.columns([1.1, 1])
     with left:
-        st.caption("Click a cell, type a number from 0 to 255, press Enter. The image updates at once.")
-        matrix = matrix_editor(state.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
-                                  rerun=(GRAY, ROUND_TRIP),
-                                  height=min(38 * (matrix.shape[0] + 1), 520))
+        st.caption("Paint with the brush, or pick a cell and type a number from 0 to 255. The image updates at once.")
+        matrix = matrix_grid(state.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
+                             label=f"Grayscale matrix, {matrix.shape[0]} by {matrix.shape[1]}, values 0 to 255",
+                             rerun=(GRAY, ROUND_TRIP))
     with right:
         st.plotly_chart(matrices.matrix_heatmap(matrix, title=f"The same {matrix.shape[0]}x{matrix.shape[1]} matrix as an image", height=460),
                         key="gray_image", config={"displayModeBar": False})
@@ -48,7 +48,7 @@ def grayscale_section() -> None:
 
 def reset_rgb() -> None:
     for k in range(3):
-        set_matrix(state.RGB_MATRIX_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
+        set_matrix(state.RGB_MATRIX_KEY, images.RGB_GRID.copy(), grid_key=f"rgb_editor_{k}")
     st.rerun([RGB, ROUND_TRIP])
 
 
@@ -64,8 +64,8 @@ def rgb_section() -> None:
     for k, (column, name) in enumerate(zip(channels, ("Red", "Green", "Blue"))):
         with column:
             st.markdown(f"**{name} channel** `[:, :, {k}]`")
-            matrix_editor(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
-                             rerun=(RGB, ROUND_TRIP))
+            matrix_grid(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
+                        label=f"{name} channel, 0 to 255", look=channel_look(k), rerun=(RGB, ROUND_TRIP))
     rgb = state.rgb_matrix()
     left, right = st.columns([1, 1])
     with left:

@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
 from cnnviz.ui import links, resources, state
-from cnnviz.ui.matrix_editor import set_matrix
+from cnnviz.ui.pixel_grid import set_matrix
 
 RGB_EDITORS = tuple(f"rgb_editor_{k}" for k in range(3))
 PICTURE_KEY, ZOOM_KEY, TOP_KEY, LEFT_KEY = "pixels_picture", "pixels_zoom_size", "pixels_top", "pixels_left"
@@ -22,10 +22,10 @@ def read_link(gray_editor: str) -> None:
         return
     values = view.values
     if "gray" in values:
-        set_matrix(state.GRAY_MATRIX_KEY, values["gray"], editor_key=gray_editor)
+        set_matrix(state.GRAY_MATRIX_KEY, values["gray"], grid_key=gray_editor)
     if "rgb" in values:
         for editor in RGB_EDITORS:
-            set_matrix(state.RGB_MATRIX_KEY, values["rgb"], editor_key=editor)
+            set_matrix(state.RGB_MATRIX_KEY, values["rgb"], grid_key=editor)
     name = share_link.BUILTIN_SLUGS[values.get("img", share_link.image_slug(images.DEFAULT_BUILTIN))]
     st.session_state[PICTURE_KEY] = name
     if "zoom" in values:
@@ -56,7 +56,7 @@ def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
     matrix = state.gray_matrix()
 
     def replace_matrix(make) -> None:
-        set_matrix(state.GRAY_MATRIX_KEY, make(state.gray_matrix()), editor_key=editor_key)
+        set_matrix(state.GRAY_MATRIX_KEY, make(state.gray_matrix()), grid_key=editor_key)
         for key in ("gray_rows", "gray_cols"):  # re-read the size from the new matrix
             st.session_state.pop(key, None)
         st.rerun(list(rerun))
@@ -64,7 +64,7 @@ def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
     def resize() -> None:
         shape = (st.session_state["gray_rows"], st.session_state["gray_cols"])
         set_matrix(state.GRAY_MATRIX_KEY, images.resize_matrix(state.gray_matrix(), *shape),
-                      editor_key=editor_key)
+                      grid_key=editor_key)
         st.rerun(list(rerun))
 
     c1, c2, c3, _ = st.columns([1, 1, 1, 3])

@@ -42,7 +42,8 @@ class GridLook:
     ``colours``: ``("sequential", low_rgb, high_rgb)`` from ``limits.low`` to ``limits.high``, or
     ``("diverging", negative_rgb, zero_rgb, positive_rgb)`` around 0 up to ``limit`` either way.
     ``brushes`` are (value, label) pairs offered as swatches; ``sizes`` the brush widths in cells
-    (empty: one cell). ``max_cell``/``min_cell`` bound a cell's side in pixels.
+    (empty: one cell). ``max_cell``/``min_cell`` bound a cell's side in pixels; ``lines`` draws a
+    1-pixel line between cells (off for a drawing, where it would hide the picture).
     """
 
     colours: tuple = ("sequential", (0, 0, 0), (255, 255, 255))
@@ -53,6 +54,7 @@ class GridLook:
     max_cell: int = 44
     min_cell: int = 6
     tools: bool = True
+    lines: bool = True
 
 
 def gray_look(shape: tuple[int, ...]) -> GridLook:
@@ -77,10 +79,14 @@ def signed_look(limit: float) -> GridLook:
                     brushes=((-1, "−1"), (0, "0"), (1, "1"), (2, "2")), brush=1, max_cell=48, min_cell=14)
 
 
+DRAWING_HELP = ("Drag to draw a stroke; choose the brush above (white paints, black erases) and its size. "
+                "Arrow keys and Space paint from the keyboard; Ctrl+Z undoes the last stroke.")
+
+
 def drawing_look() -> GridLook:
     """The 28x28 drawing: a white brush on black, a few widths."""
     return GridLook(brushes=((255, "255 white (paint)"), (128, "128 gray"), (0, "0 black (erase)")),
-                    sizes=(1, 2, 3, 4), size=2, max_cell=16)
+                    sizes=(1, 2, 3, 4), size=2, max_cell=16, lines=False)
 
 
 def _keys(key: str) -> tuple[str, str, str]:
@@ -110,7 +116,7 @@ def _data(matrix: np.ndarray, key: str, limits: GridLimits, look: GridLook, labe
         "colours": scale, "label": label, "help": help_text,
         "brushes": [{"value": v, "label": text} for v, text in look.brushes], "brush": look.brush,
         "sizes": list(look.sizes), "size": look.size, "max_cell": look.max_cell, "min_cell": look.min_cell,
-        "tools": look.tools,
+        "tools": look.tools, "lines": look.lines,
     }
 
 
@@ -179,6 +185,7 @@ def matrix_grid(
     label: str,
     channel: int | None = None,
     look: GridLook | None = None,
+    help_text: str = HELP,
     rerun: tuple[str, ...] = (),
 ) -> np.ndarray:
     """A grid of the 0..255 matrix kept in ``st.session_state[state_key]`` (one ``channel`` of an
@@ -205,5 +212,5 @@ def matrix_grid(
             st.rerun(list(rerun))
 
     pixel_grid(plane(), key=key, label=label, current=plane, store=store, limits=PIXEL_LIMITS,
-               look=look or gray_look(plane().shape))
+               look=look or gray_look(plane().shape), help_text=help_text)
     return st.session_state[state_key]

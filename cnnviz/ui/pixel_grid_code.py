@@ -298,15 +298,18 @@ class PixelGrid {
     const d = this.d, [rows, cols] = this.shape;
     const width = this.box.getBoundingClientRect().width || 600;
     const headW = cols + d.first_index > 10 ? 20 : 16;
-    let size = Math.floor((width - headW - cols - 4) / Math.max(cols, 1));
+    const gap = d.lines ? 1 : 0;
+    this.grid.style.gap = `${gap}px`;
+    this.gap = gap;
+    let size = Math.floor((width - headW - cols * gap - 4) / Math.max(cols, 1));
     size = Math.max(d.min_cell, Math.min(d.max_cell, size));
     if (size === this.size_px) return;
     this.size_px = size;
     const every = size >= 16 ? 1 : size >= 9 ? 4 : 8;
     this.grid.style.gridTemplateColumns = `${headW}px repeat(${cols}, ${size}px)`;
     this.grid.style.gridTemplateRows = `16px repeat(${rows}, ${size}px)`;
-    this.colHeads.forEach((h, c) => { h.style.visibility = c % every === 0 ? "visible" : "hidden"; });
-    this.rowHeads.forEach((h, r) => { h.style.visibility = r % every === 0 ? "visible" : "hidden"; });
+    this.colHeads.forEach((h, c) => { h.style.color = c % every === 0 ? "" : "transparent"; });
+    this.rowHeads.forEach((h, r) => { h.style.color = r % every === 0 ? "" : "transparent"; });
     this.fontPx = Math.min(14, Math.floor(size * 0.36));
     this.shown = null;   // redraw every cell (the numbers may now fit or not)
     this.redraw();
@@ -351,7 +354,7 @@ class PixelGrid {
   // --- painting with the pointer
   cellAt(e) {
     const first = this.cells[0][0].getBoundingClientRect();
-    const step = (this.size_px || 20) + 1;
+    const step = (this.size_px || 20) + (this.gap === undefined ? 1 : this.gap);
     return [(e.clientY - first.top) / step, (e.clientX - first.left) / step];
   }
 

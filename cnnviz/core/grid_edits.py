@@ -59,7 +59,7 @@ class GridEdit:
 
 def _number(value: float) -> str:
     """A value as the grid shows it: ``3``, ``-0.25``, ``0.111111``."""
-    return f"{value:.6g}" if value != int(value) else str(int(value))
+    return str(int(value)) if value == int(value) and abs(value) < 1e15 else f"{value:.6g}"
 
 
 def read_value(value) -> float | None:

@@ -11,8 +11,9 @@ from cnnviz.ui.image_inputs import UPLOAD, UPLOAD_NOTE, image_upload
 from cnnviz.ui.pixel_grid import channel_look, matrix_grid, set_matrix
 
 GRAY_EDITOR = "gray_editor"
-GRAY, RGB, ROUND_TRIP = "pixels_gray", "pixels_rgb", "pixels_round_trip"
-"""Keyed fragments: an edit reruns its own section and the round trip, which shows both matrices."""
+GRAY, RGB, ROUND_TRIP, IDLE = "pixels_gray", "pixels_rgb", "pixels_round_trip", "pixels_idle"
+"""Keyed fragments: an edit reruns its own section; the round trip, which shows both matrices, follows
+once the browser has painted the new image (pixels_views.follow_when_painted)."""
 
 frame.require_app_frame()
 pv.read_link(GRAY_EDITOR)
@@ -34,10 +35,11 @@ def grayscale_section() -> None:
         st.caption("Paint with the brush, or pick a cell and type a number from 0 to 255. The image updates at once.")
         matrix = matrix_grid(state.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
                              label=f"Grayscale matrix, {matrix.shape[0]} by {matrix.shape[1]}, values 0 to 255",
-                             rerun=(GRAY, ROUND_TRIP))
+                             rerun=(GRAY,))
     with right:
         st.plotly_chart(matrices.matrix_heatmap(matrix, title=f"The same {matrix.shape[0]}x{matrix.shape[1]} matrix as an image", height=460),
                         key="gray_image", config={"displayModeBar": False})
+        pv.follow_when_painted("gray_image", ROUND_TRIP, IDLE)
     info = images.describe(matrix)
     st.markdown(f"Shape **{info['shape']}** · dtype **{info['dtype']}** · **{info['values']}** values, "
                 "one number per pixel. This matrix is kept while you visit the other pages, and "
@@ -65,12 +67,13 @@ def rgb_section() -> None:
         with column:
             st.markdown(f"**{name} channel** `[:, :, {k}]`")
             matrix_grid(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
-                        label=f"{name} channel, 0 to 255", look=channel_look(k), rerun=(RGB, ROUND_TRIP))
+                        label=f"{name} channel, 0 to 255", look=channel_look(k), rerun=(RGB,))
     rgb = state.rgb_matrix()
     left, right = st.columns([1, 1])
     with left:
         st.plotly_chart(matrices.rgb_figure(rgb, title=f"Shape {rgb.shape}: H x W x 3", height=380),
                         key="rgb_image", config={"displayModeBar": False})
+        pv.follow_when_painted("rgb_image", ROUND_TRIP, IDLE)
     with right:
         st.markdown("The same array as numpy prints it:")
         st.code(np.array2string(rgb, separator=", "), language="python")
@@ -117,15 +120,22 @@ def round_trip_section() -> None:
         "margins, as floats 0..1 with an alpha channel), **not the 3x3 matrix**. Saving the matrix "
         "itself as a PNG with Pillow gives back exactly the same numbers."
     )
+    pv.round_trip_shows()
     for key, label, matrix in (("rgb", "RGB grid", state.rgb_matrix()),
                                ("gray", "grayscale matrix", state.gray_matrix())):
         pv.round_trip(key, label, matrix)
+
+
+@st.fragment(key=IDLE)
+def idle() -> None:
+    """Nothing to show: what a paint report reruns when the round trip is already current."""
 
 
 grayscale_section()
 rgb_section()
 image_section()
 round_trip_section()
+idle()
 links.caption([f"Matrices up to {share_link.MAX_LINK_SIDE}x{share_link.MAX_LINK_SIDE}, the picture and its zoom "
                "window travel in it; an uploaded picture does not."])
 links.sync("pixels")

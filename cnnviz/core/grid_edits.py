@@ -93,7 +93,8 @@ def _shown(value) -> str:
         if not text:
             return "an empty cell"
         return repr(text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…")
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
 
 def _index(value, size: int) -> int | None:

@@ -14,6 +14,7 @@ HTML or JavaScript: values, labels and help reach it as ``data`` and are drawn a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -157,11 +158,20 @@ def pixel_grid(
     show_messages(key)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def as_plain_text(message: str) -> str:
+    """``message`` with every Markdown character escaped: it quotes what a student typed, which must
+    show as typed (``**x**``, a link, an image address), never as formatting."""
+    return _MARKDOWN.sub(r"\\\1", message)
+
+
 def show_messages(key: str) -> None:
     """The fixes of grid ``key``'s last edit, as warnings (the first few, then a count)."""
     messages = st.session_state.get(_keys(key)[2], [])
     for message in messages[:MAX_MESSAGES]:
-        st.warning(message, icon=":material/warning:")
+        st.warning(as_plain_text(message), icon=":material/warning:")
     if len(messages) > MAX_MESSAGES:
         st.warning(f"…and {len(messages) - MAX_MESSAGES} more cells were fixed the same way.",
                    icon=":material/warning:")

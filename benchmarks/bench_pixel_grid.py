@@ -123,8 +123,8 @@ st.plotly_chart(network.activation_grid(drawing[np.newaxis], columns, row_labels
 }
 
 # The clock: arm(on, selectors) lets the next input event of kind `on` (pointerup, Enter) start it (t0); every
-# later change inside a watched container is timed once its pictures have loaded and a frame is painted
-# (last[selector], ms after t0).
+# later change inside a watched container (a picture's source, Plotly's drawing; not Streamlit's stale/fresh
+# marks) is timed once its pictures have loaded and a frame is painted (last[selector], ms after t0).
 WATCH_JS = """
 () => {
   window.__arm = null;
@@ -132,12 +132,16 @@ WATCH_JS = """
   const hit = (on) => { const a = window.__arm; if (a && a.on === on && a.t0 === undefined) a.t0 = performance.now(); };
   document.addEventListener('pointerup', () => hit('pointerup'), true);
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter') hit('Enter'); }, true);
+  // Streamlit marks elements stale and fresh while any fragment runs, and the paint report keeps a token:
+  // neither is the view changing.
+  const bookkeeping = (m) => m.type === 'attributes' && (m.attributeName === 'data-stale' || m.attributeName === 'data-token'
+      || (m.attributeName === 'class' && m.target.classList && m.target.classList.contains('stElementContainer')));
   new MutationObserver((mutations) => {
     const a = window.__arm;
     if (!a || a.t0 === undefined) return;
     for (const sel of a.selectors) {
       const box = document.querySelector(sel);
-      if (!box || !mutations.some((m) => box.contains(m.target))) continue;
+      if (!box || !mutations.some((m) => box.contains(m.target) && !bookkeeping(m))) continue;
       const paint = () => requestAnimationFrame(() => { a.last[sel] = performance.now() - a.t0; });
       const pending = [...box.querySelectorAll('img')].filter((i) => !(i.complete && i.naturalWidth));
       if (pending.length) Promise.all(pending.map((i) => i.decode().catch(() => null))).then(paint);

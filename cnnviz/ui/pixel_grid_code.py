@@ -44,7 +44,7 @@ CSS = """
 .pg-cell { display: flex; align-items: center; justify-content: center; overflow: hidden; cursor: crosshair;
            font-variant-numeric: tabular-nums; line-height: 1; box-sizing: border-box; }
 .pg-head { display: flex; align-items: center; justify-content: center; background: var(--st-background-color, #fff);
-           color: rgba(49, 51, 63, 0.7); font-size: 10px; overflow: hidden; }
+           color: rgba(49, 51, 63, 0.7); font-size: 10px; overflow: visible; white-space: nowrap; }
 .pg-cell.pg-active { box-shadow: inset 0 0 0 2px var(--st-primary-color, #ff4b4b), inset 0 0 0 3px #fff; }
 .pg-edit { position: absolute; box-sizing: border-box; font: inherit; text-align: center; padding: 0 2px;
            border: 2px solid var(--st-primary-color, #ff4b4b); border-radius: 3px; min-width: 56px; z-index: 2;
@@ -298,12 +298,14 @@ class PixelGrid {
     const d = this.d, [rows, cols] = this.shape;
     const width = this.box.getBoundingClientRect().width || 600;
     const headW = cols + d.first_index > 10 ? 20 : 16;
-    const gap = d.lines ? 1 : 0;
+    const fit = (gap) => Math.max(d.min_cell, Math.min(d.max_cell,
+      Math.floor((width - headW - cols * gap - 4) / Math.max(cols, 1))));
+    let gap = d.lines ? 1 : 0, size = fit(gap);
+    if (gap && size < 10) { gap = 0; size = fit(0); }  // small cells: lines would hide the picture
     this.grid.style.gap = `${gap}px`;
     this.gap = gap;
-    let size = Math.floor((width - headW - cols * gap - 4) / Math.max(cols, 1));
-    size = Math.max(d.min_cell, Math.min(d.max_cell, size));
-    if (size === this.size_px) return;
+    if (size === this.size_px && gap === this.shownGap) return;
+    this.shownGap = gap;
     this.size_px = size;
     const every = size >= 16 ? 1 : size >= 9 ? 4 : 8;
     this.grid.style.gridTemplateColumns = `${headW}px repeat(${cols}, ${size}px)`;

@@ -14,8 +14,10 @@ What it does:
   move; Space paints the brush value; Ctrl+Z (or the Undo button) sends the cells of the last
   stroke back to their earlier values;
 * edits not yet confirmed by the server (``data.ack`` is the last edit id it applied) stay drawn,
-  so a stroke never flickers back; ``data.version`` changes when the server replaced the matrix
-  (a quick action), which forgets the undo history.
+  so a stroke never flickers back; one message is in flight at a time (strokes made meanwhile go
+  together in the next, so none replaces another before the server reads it), sent again if no
+  answer comes; ``data.version`` changes when the server replaced the matrix (a quick action),
+  which forgets the undo history and what was not sent.
 """
 
 HTML = '<div class="pg" data-testid="cnnvizPixelGrid"></div>'
@@ -100,6 +102,7 @@ class PixelGrid {
     this.pending = [];      // edits sent, not yet applied by the server: [{id, cells}]
     this.history = [];      // strokes to undo: [[[r, c, old], ...], ...]
     this.nextId = 1;
+    this.inflight = null;   // id of the edit message sent and not yet applied by the server
     this.version = null;
     this.active = [0, 0];
     this.stroke = null;     // the stroke being painted: Map index -> [r, c, old]
@@ -113,7 +116,13 @@ class PixelGrid {
     this.d = d;
     this.nextId = Math.max(this.nextId, (d.ack || 0) + 1);
     this.pending = this.pending.filter(p => p.id > (d.ack || 0));
-    if (this.version !== null && d.version !== this.version) { this.pending = []; this.history = []; }
+    if (this.version !== null && d.version !== this.version) {
+      this.pending = []; this.history = []; this.inflight = null; clearTimeout(this.resend);
+    }
+    if (this.inflight !== null && this.inflight !== undefined && (d.ack || 0) >= this.inflight) {
+      this.inflight = null;
+      clearTimeout(this.resend);
+    }
     this.version = d.version;
     const rows = d.values.length, cols = rows ? d.values[0].length : 0;
     if (first) this.buildTools();
@@ -125,6 +134,7 @@ class PixelGrid {
     }
     this.layout();
     this.redraw();
+    if (this.inflight === null) this.flush();
   }
 
   // --- the values on screen: the server's, then the edits it has not confirmed, then this stroke
@@ -411,12 +421,33 @@ class PixelGrid {
   sendEdit(kind, cells, undoCells) {
     if (cells.length) {
       const id = this.nextId++;
-      this.pending.push({ id, cells });
+      this.pending.push({ id, kind, cells, sent: false });
       if (undoCells) this.history.push(undoCells);
       if (this.history.length > 100) this.history.shift();
-      this.send("edit", { id, kind, cells });
+      if (this.inflight === null || this.inflight === undefined) this.flush();
     }
     this.redraw();
+  }
+
+  // One message in flight at a time: edits made meanwhile wait and go together once the server has
+  // applied it (a second trigger sent before the server reads the first would replace it).
+  flush() {
+    const waiting = this.pending.filter(p => !p.sent);
+    if (!waiting.length) { this.inflight = null; return; }
+    const cols = this.shape ? this.shape[1] : 0, cells = new Map();
+    for (const p of waiting) { p.sent = true; for (const cell of p.cells) cells.set(cell[0] * cols + cell[1], cell); }
+    const id = waiting[waiting.length - 1].id;
+    const kind = waiting.length === 1 ? waiting[0].kind : "strokes";
+    this.inflight = id;
+    clearTimeout(this.resend);
+    // No answer within a few seconds (a lost message): send what is not confirmed again (values are absolute).
+    this.resend = setTimeout(() => {
+      if (this.inflight !== id) return;
+      for (const p of this.pending) p.sent = false;
+      this.inflight = null;
+      this.flush();
+    }, 4000);
+    this.send("edit", { id, kind, cells: [...cells.values()] });
   }
 
   undo() {

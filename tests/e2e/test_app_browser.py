@@ -120,6 +120,20 @@ def test_a_paint_stroke_changes_the_image_and_undo_takes_it_back(page, app_url):
     assert_no_exception(page)
 
 
+def test_quick_strokes_in_a_row_are_all_kept(page, app_url):
+    """Three strokes without waiting for the server: every one reaches the matrix (none replaces another)."""
+    open_page(page, app_url, "pixels")
+    for row in (0, 3, 9):
+        stroke(page, "gray_editor", [(row + 0.5, 0.5), (row + 0.5, 9.5)], wait=False)
+    wait_idle(page)
+    _wait_for_heatmap(page, "gray_image", 99, "255")
+    texts = _heatmap_texts(page, "gray_image")
+    for row in (0, 3, 9):
+        assert texts[10 * row:10 * row + 10] == ["255"] * 10, f"row {row}"
+        assert values(page, "gray_editor")[row] == ["255"] * 10
+    assert_no_exception(page)
+
+
 def test_garbage_in_a_cell_is_refused_with_a_message(page, app_url):
     """Typing text into a cell keeps its last value and says why, in words; 999 is clipped."""
     open_page(page, app_url, "pixels")

@@ -125,7 +125,12 @@ class PixelGrid {
     }
     this.version = d.version;
     const rows = d.values.length, cols = rows ? d.values[0].length : 0;
-    if (first) this.buildTools();
+    const tools = JSON.stringify([d.tools, d.brushes, d.sizes, d.low, d.high, d.whole, d.help]);
+    if (first || tools !== this.toolsShown) {  // first time, or a grid grown large enough for brush sizes
+      this.toolsShown = tools;
+      this.buildTools();
+      this.shape = null;
+    }
     this.syncTools();
     if (!this.shape || this.shape[0] !== rows || this.shape[1] !== cols) {
       this.shape = [rows, cols];
@@ -227,6 +232,8 @@ class PixelGrid {
     help.textContent = d.help;
     this.box.replaceChildren(tools, wrap, help);
     this.wrap = wrap;
+    if (this.listening) return;
+    this.listening = true;
     this.box.addEventListener("keydown", e => {
       if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z" && e.target !== this.editor
           && e.target !== this.brushInput) {
@@ -243,8 +250,12 @@ class PixelGrid {
   }
 
   syncTools(typing) {
-    if (this.swatches) for (const [btn, v] of this.swatches)
+    if (this.swatches) for (const [btn, v] of this.swatches) {
       btn.setAttribute("aria-pressed", String(readTyped(this.brush, this.d) === v));
+      const rgb = colourOf(v, this.d);   // a kernel's colour scale follows its largest value
+      btn.style.background = `rgb(${rgb.join(",")})`;
+      btn.style.color = inkFor(rgb);
+    }
     if (this.brushInput && !typing) this.brushInput.value = this.brush;
     if (this.undoButton) this.undoButton.disabled = this.history.length === 0;
   }

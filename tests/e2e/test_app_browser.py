@@ -122,6 +122,23 @@ def test_a_paint_stroke_changes_the_image_and_undo_takes_it_back(page, app_url):
     assert_no_exception(page)
 
 
+def test_a_larger_grid_gets_brush_sizes(page, app_url):
+    """Grown to 20x20 (black cells added), the grid offers brush sizes; a 3-cell brush paints a band 3 cells high."""
+    open_page(page, app_url, "pixels")
+    assert page.locator(".st-key-gray_editor select").count() == 0  # 10x10: one cell at a time
+    for key in ("gray_rows", "gray_cols"):
+        page.locator(f".st-key-{key} input").fill("20")
+        page.keyboard.press("Enter")
+        wait_idle(page)
+    assert grid(page, "gray_editor").locator("[role='gridcell']").count() == 400
+    size = page.locator(".st-key-gray_editor select")
+    size.select_option("3")
+    stroke(page, "gray_editor", [(15.5, 2.5), (15.5, 12.5)])
+    painted = values(page, "gray_editor")
+    assert [painted[r][7] for r in (13, 14, 15, 16, 17)] == ["0", "255", "255", "255", "0"]
+    assert_no_exception(page)
+
+
 def test_quick_strokes_in_a_row_are_all_kept(page, app_url):
     """Three strokes without waiting for the server: every one reaches the matrix (none replaces another)."""
     open_page(page, app_url, "pixels")

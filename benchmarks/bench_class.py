@@ -164,6 +164,9 @@ class Session:
         self.values: dict[str, WidgetState] = {}
         self.ids: dict[str, str] = {}          # user key -> element id, every widget seen
         self.paint = None
+        self.timers: dict[str, float] = {}     # fragment id -> seconds between its timed reruns (auto_rerun)
+        self.texts: list[str] = []             # the text elements (markdown, alerts, captions) of the last run
+        self.buttons: dict[str, tuple[object, str]] = {}  # label -> (button element, fragment id)
 
     async def __aenter__(self):
         import websockets
@@ -189,7 +192,8 @@ class Session:
         await self.ws.send(msg.SerializeToString())
         if not cs.fragment_id:
             self.widgets.clear()
-        seen, error, self.paint = set(), None, None
+            self.timers.clear()
+        seen, error, self.paint, self.texts = set(), None, None, []
         while True:
             left = t0 + timeout - time.perf_counter()
             fwd = ForwardMsg.FromString(await asyncio.wait_for(self.ws.recv(), timeout=max(left, 0.01)))
@@ -199,6 +203,8 @@ class Session:
                 self.page_hash = fwd.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.query = fwd.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.timers[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 error = self._element(fwd.delta.new_element, fwd.delta.fragment_id, seen) or error
             elif kind == "script_finished" and fwd.script_finished != EARLY:
@@ -218,6 +224,10 @@ class Session:
                 del self.widgets[wid]
         if wid := getattr(getattr(el, kind), "id", "") if kind else "":
             self.ids[wid.rsplit("-", 1)[-1]] = wid
+        if kind in ("markdown", "alert"):
+            self.texts.append(getattr(el, kind).body)
+        elif kind == "button":
+            self.buttons[el.button.label] = (el, fragment)
         if kind == "bidi_component" and el.bidi_component.component_name.endswith(PAINT_REPORT):
             token = json.loads(el.bidi_component.json or "{}").get("token")
             self.paint = (el.bidi_component.id, fragment, token)

@@ -8,10 +8,11 @@ from cnnviz.core.data import CLASS_NAMES, HOW_TO_PROVIDE
 from cnnviz.core.palette import ACTIVATION_COLORSCALES
 from cnnviz.figures import network
 from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui import questions as ask
 
 frame.require_app_frame()
 with st.spinner("Starting TensorFlow (once per server)…"):
-    from cnnviz.ui import activation_views, models  # TensorFlow only on the pages that need it
+    from cnnviz.ui import activation_views, models, snapshot_views  # TensorFlow only on the pages that need it
 activation_views.read_link()
 SCALE_LABELS = {"map": "Each map its own range", "layer": "One range per layer"}
 
@@ -23,9 +24,10 @@ st.markdown(
     f"activation. The idea comes from [{act.PAPER_TITLE}]({act.PAPER_URL})."
 )
 links.warn("activations")
-explorer, model_name = models.activation_model_picker("act_source")
+explorer, model_name = models.activation_model_picker("act_source", link_page="activations")
 if explorer is None:
     st.stop()
+explorer, snapshot = snapshot_views.snapshot_slider(explorer, st.session_state.get("act_source", "shipped"))
 st.caption(f"Exploring {model_name}: " + " → ".join(
     f"{n} {'x'.join(map(str, s))}" for n, s in zip(explorer.names, explorer.output_shapes)))
 
@@ -66,7 +68,11 @@ if test_images is not None:
 else:
     images = state.drawing(None)[np.newaxis]
     true, row_labels = None, ["your drawing"]
+snapshot_views.training_animation(snapshot, images, layers, filter_index, row_labels=row_labels,
+                                  colorscale=colorscale, input_axes=input_axes)
 
+ask.offer_class(CLASS_NAMES, images[0], f"the first image on screen ({row_labels[0]})",
+                lambda: explorer.probabilities(images[:1])[0])
 grid_tab, filters_tab, kernels_tab, predict_tab, draw_tab = st.tabs(
     list(activation_views.VIEW_LABELS.values()), key="act_view", on_change="rerun")
 links.show("activations", view=next((v for v, label in activation_views.VIEW_LABELS.items()
@@ -99,7 +105,8 @@ with filters_tab:
 
 with kernels_tab:
     if kernels_tab.open:
-        activation_views.learned_kernels(explorer)
+        snapshot_views.kernel_scale_note(snapshot)
+        activation_views.learned_kernels(explorer, when=snapshot_views.when(snapshot))
 
 with predict_tab:
     if predict_tab.open:

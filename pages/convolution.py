@@ -7,6 +7,7 @@ from cnnviz.core import convolution as conv
 from cnnviz.core import images
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, links, resources, state
+from cnnviz.ui import questions as ask
 from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.painted_image import report_when_painted
@@ -33,6 +34,7 @@ def lab_section(image_name: str, image: np.ndarray) -> None:
         results(image_name, image)
     with controls_col:
         kernel_controls(lab.CONTROLS_KEY, show_channels=False, defer_grid=True)
+    ask.offer_kernel(image, image_name.split(" (")[0], state.convolution_settings())
 
 
 def results(image_name: str, image: np.ndarray) -> None:
@@ -82,7 +84,7 @@ def explorer(image_name: str, image: np.ndarray) -> None:
         st.markdown("**Click** the result to choose a pixel, or type its row and column.")
         r, c = lab.pick_pixel(canvas, image.shape, settings)
     cr, cc = conv.input_centre(r, c, settings.kernel.shape, padding=settings.padding, stride=settings.stride,
-                               flip=settings.flip)
+                               flip=settings.flip, image_shape=image.shape)
     top, left = max(0, min(cr - ZOOM // 2, image.shape[0] - ZOOM)), max(0, min(cc - ZOOM // 2, image.shape[1] - ZOOM))
     otop, oleft = max(0, min(r - ZOOM // 2, raw.shape[0] - ZOOM)), max(0, min(c - ZOOM // 2, raw.shape[1] - ZOOM))
     crop = raw if settings.mapping in ("signed",) else shown
@@ -122,11 +124,11 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
 picker_col, _ = st.columns([1.1, 3], gap="medium")
 with picker_col:
     picked_name, picked = input_image_picker(lab.IMAGE_KEY)  # a new image reruns the page
+cannot_travel = link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL), "convolution")
 lab_section(picked_name, picked)
 st.header("Behind one output pixel", divider="gray")
 explorer(picked_name, picked)
 idle()
 if st.button("Watch the kernel slide over a small matrix", icon=":material/play_circle:", key="conv_slide_open"):
     lab.slide_dialog(state.gray_matrix(), state.convolution_settings())
-links.caption(link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL)) or
-              ["The image, kernel, options and chosen pixel are all in it."])
+links.caption(cannot_travel or ["The image, kernel, options and chosen pixel are all in it."])

@@ -21,7 +21,7 @@ st.markdown(
     "for the class (**Grad-CAM**). The last tab shows **which filter answers to which class**."
 )
 links.warn(views.PAGE)
-explorer, model_name = models.activation_model_picker(views.SOURCE_KEY)
+explorer, model_name = models.activation_model_picker(views.SOURCE_KEY, link_page=views.PAGE)
 if explorer is None:
     st.stop()
 model = views.evidence_model(explorer)

@@ -19,5 +19,7 @@ for step in PAGES:
 st.divider()
 st.caption(
     "For teachers: every page works on a projector (large type, high contrast). Students can open "
-    "the same address in their own browsers; each gets their own copy of every setting."
+    "the same address in their own browsers; each gets their own copy of every setting. To walk the class "
+    "through it, open **Present to the class** in the sidebar: students' screens follow yours until they "
+    "change something themselves (the **Join the class** page shows the address and a QR code)."
 )

@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz.core import convolution, kernels, pooling
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pooling_views as pv
+from cnnviz.ui import questions as ask
 from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, image_link_value, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.pooling_views import STAGE_ZOOM, framed, pool_controls, shape_label, viewable, zoom
@@ -27,7 +28,7 @@ def pipeline() -> None:
     with left:
         name, image = input_image_picker(pv.IMAGE_KEY)
         choice = st.session_state.get(pv.IMAGE_KEY, STAIRWELL)
-        for note in link_notes(choice):
+        for note in link_notes(choice, "pooling"):
             st.caption(f":material/link_off: {note}")
     with right:
         conv_controls = st.expander("Convolution: the kernel and options of the Convolution page (change them here too)",
@@ -82,6 +83,7 @@ def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings
     col = pv.cell_slider(b, "Output column", pv.COL_KEY, cols)
     links.show("pooling", row=None if row == rows // 2 else row, col=None if col == cols // 2 else col)
     story = pooling.describe_window(pooled, conv, row, col)
+    ask.offer_pooling_window(story["values"], pooled.mode, signed=signed)
     r0, r1, c0, c1 = story["bounds"]
     count = story["values"].size
     if story["kept"] is None:

@@ -13,6 +13,12 @@ before its anchor than after it. Output pixel (r, c) of a same-size result is
 
 times the weight (divided by the kernel's sum when normalising).
 
+Padding "keras" is Keras' ``Conv2D(padding="same")`` exactly (:mod:`cnnviz.core.padding`):
+zeros split with the odd one at the bottom/right, ``ceil(size / stride)`` outputs, and
+output (r, c)'s window starting at input ``(r * stride - before, c * stride - before)``.
+It differs from "zero" for even kernels (one row/column shifted) and for strides above 1
+(Keras' first window starts at ``-before``, cnnviz's strided "zero" result at row 0).
+
 The fast path lives here: :func:`correlate2d` (vectorised: scipy.ndimage
 for small kernels, an FFT for large integer kernels); :mod:`cnnviz.core.reference` holds
 :func:`loop_correlate2d` / :func:`course_convolution` (plain Python loops
@@ -26,11 +32,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from cnnviz.core.checks import check_choice
+from cnnviz.core.padding import same_output_size, same_padding
 
 PADDING_LABELS = {
     "valid": "None (valid): the output shrinks",
     "course": "Keep the border as in the course",
     "zero": "Zeros around the image (same size)",
+    "keras": "Zero, as Keras 'same' (extra zero bottom/right)",
     "reflect": "Reflect at the edge (…c b | a b c…)",
     "edge": "Repeat the edge pixel (…a a | a b c…)",
 }
@@ -141,13 +149,19 @@ def _is_integral(array: np.ndarray) -> bool:
     return array.dtype.kind in "iub" or bool(np.all(array == np.rint(array)))
 
 
-def _plane_correlate(plane: np.ndarray, kernel: np.ndarray, padding: str, flip: bool) -> np.ndarray:
+def _plane_correlate(plane: np.ndarray, kernel: np.ndarray, padding: str, flip: bool, stride: int) -> np.ndarray:
     """Same-size (or valid) correlation of one 2-D plane, unweighted, float64."""
     from scipy import ndimage, signal
 
     kr, kc = kernel.shape
     weights = applied_kernel(kernel, flip=flip)
     ar, ac = anchor(kernel.shape, flip=flip)
+    if padding == "keras":
+        # Keras' zeros (odd one at the end), then every position where the kernel fits; the
+        # stride is taken by the caller from row and column 0 of this result.
+        (top, bottom), (left, right) = same_padding(plane.shape[0], kr, stride), same_padding(plane.shape[1], kc, stride)
+        padded = np.pad(plane.astype(np.float64), ((top, bottom), (left, right)))
+        return _plane_correlate(padded, kernel, "valid", flip, 1)
     exact_fft = (
         kernel.size >= _FFT_MIN_TAPS
         and _is_integral(plane)
@@ -199,9 +213,10 @@ def correlate2d(
         Grayscale or colour image (any real dtype).
     kernel : (rows, cols) array
         1x1 up to 15x15, odd or even, anchored at ``size // 2``.
-    padding : {"valid", "course", "zero", "reflect", "edge"}
+    padding : {"valid", "course", "zero", "keras", "reflect", "edge"}
         "course" keeps the input's values where the window does not fit (the course's one-pixel
-        border for a 3x3 kernel); "valid" returns only the positions where it fits.
+        border for a 3x3 kernel); "valid" returns only the positions where it fits; "keras" is
+        Keras' ``padding="same"`` exactly (see the module's docstring).
     stride : int
         Step between kernel positions; the output keeps every ``stride``-th row and column.
     weight : float
@@ -225,7 +240,7 @@ def correlate2d(
     results = []
     interior = None
     for plane in planes:
-        result = _plane_correlate(np.ascontiguousarray(plane), kernel, padding, flip)
+        result = _plane_correlate(np.ascontiguousarray(plane), kernel, padding, flip, stride)
         if padding == "course":
             result, interior = result
         results.append(result)
@@ -253,6 +268,39 @@ def correlate2d(
     if stride > 1:
         out = out[::stride, ::stride]
     return np.ascontiguousarray(out)
+
+
+def correlate_channels(image, kernels, *, strides=(1, 1), padding: str = "valid", dilation=(1, 1)) -> np.ndarray:
+    """A convolution layer's sums: every filter's kernel slid over every input channel, summed over them.
+
+    ``image`` is (H, W, C) and ``kernels`` (rows, cols, C, filters), as Keras' ``Conv2D``
+    stores them; the result is (H', W', filters), float64, without bias or activation. Output
+    (r, c, f) is ``sum over channels ch of correlate2d(image[..., ch], kernels[..., ch, f])``
+    at that position (the tests hold it to :func:`correlate2d`). ``padding`` is Keras' name:
+    "valid", or "same" (:func:`cnnviz.core.padding.same_padding`, this module's "keras").
+    ``dilation`` spaces the kernel's taps (Keras' ``dilation_rate``).
+
+    >>> correlate_channels(np.ones((3, 3, 2)), np.ones((3, 3, 2, 1))).shape
+    (1, 1, 1)
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    image = np.asarray(image, dtype=np.float64)
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if image.ndim != 3 or kernels.ndim != 4 or kernels.shape[2] != image.shape[2]:
+        raise ValueError(f"expected an (H, W, C) image and (rows, cols, C, filters) kernels, got "
+                         f"{image.shape} and {kernels.shape}")
+    check_choice("padding", padding, ("valid", "same"))
+    (sh, sw), (dh, dw) = (int(s) for s in strides), (int(d) for d in dilation)
+    kh, kw = kernels.shape[:2]
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if padding == "same":
+        pads = (same_padding(image.shape[0], span_h, sh), same_padding(image.shape[1], span_w, sw), (0, 0))
+        image = np.pad(image, pads)
+    if image.shape[0] < span_h or image.shape[1] < span_w:
+        raise ValueError(f"the {kh}x{kw} kernel does not fit in the {image.shape[0]}x{image.shape[1]} input")
+    windows = sliding_window_view(image, (span_h, span_w), axis=(0, 1))[::sh, ::sw, :, ::dh, ::dw]
+    return np.einsum("hwcij,ijcf->hwf", windows, kernels, optimize=True)
 
 
 def convolve2d(image, kernel, **options) -> np.ndarray:
@@ -358,18 +406,30 @@ def output_shape(image_shape, kernel_shape, *, padding: str = "course", stride: 
     """(rows, cols) of the result for an image and kernel of these shapes."""
     h, w = image_shape[:2]
     kr, kc = kernel_shape
+    if padding == "keras":
+        return same_output_size(h, stride), same_output_size(w, stride)
     if padding == "valid":
         h, w = h - kr + 1, w - kc + 1
     return -(-h // stride), -(-w // stride)
 
 
 def input_centre(row: int, col: int, kernel_shape, *, padding: str = "course", stride: int = 1,
-                 flip: bool = False) -> tuple[int, int]:
-    """The input pixel the kernel's anchor sits on when output pixel (row, col) is computed."""
+                 flip: bool = False, image_shape=None) -> tuple[int, int]:
+    """The input pixel the kernel's anchor sits on when output pixel (row, col) is computed.
+
+    The window covers input rows ``centre - anchor`` to ``centre - anchor + kernel rows``
+    (:func:`anchor`). Padding "keras" needs ``image_shape``: its padding depends on the size.
+    """
     r, c = row * stride, col * stride
     if padding == "valid":
         ar, ac = anchor(kernel_shape, flip=flip)
         r, c = r + ar, c + ac
+    elif padding == "keras":
+        if image_shape is None:
+            raise ValueError("padding 'keras' needs the image's shape to place a window")
+        ar, ac = anchor(kernel_shape, flip=flip)
+        r -= same_padding(image_shape[0], kernel_shape[0], stride)[0] - ar
+        c -= same_padding(image_shape[1], kernel_shape[1], stride)[0] - ac
     return r, c
 
 
@@ -377,7 +437,7 @@ def padded_index(i: int, n: int, padding: str) -> int | None:
     """Index into an axis of length n for position i, or None for a zero (outside, zero padding)."""
     if 0 <= i < n:
         return i
-    if padding == "zero":
+    if padding in ("zero", "keras"):
         return None
     if padding == "edge":
         return min(max(i, 0), n - 1)

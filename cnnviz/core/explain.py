@@ -58,7 +58,7 @@ def pixel_arithmetic(image, settings: ConvolutionSettings, row: int, col: int,
     if not (0 <= row < rows and 0 <= col < cols):
         raise ValueError(f"output pixel ({row}, {col}) is outside the {rows}x{cols} result")
     cr, cc = input_centre(row, col, kernel.shape, padding=settings.padding, stride=settings.stride,
-                          flip=settings.flip)
+                          flip=settings.flip, image_shape=plane.shape)
     applied = applied_kernel(kernel, flip=settings.flip)
     ar, ac = anchor(kernel.shape, flip=settings.flip)
     factor = normalise_factor(kernel, weight=settings.weight, normalise=settings.normalise)

@@ -149,11 +149,14 @@ def matrix_picture(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), sign
 
 
 def arithmetic_picture(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
-                       *, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+                       *, origin: tuple[int, int] = (0, 0), window_limit: float | None = None,
+                       titles: tuple[str, str, str] = ("input window", "kernel", "products")) -> np.ndarray:
     """Input window × kernel = products, side by side, every cell with its number.
 
     The window is gray (0..255) and numbered with its input rows and columns; the kernel
     and the products are on the signed scale, each with its own largest absolute value.
+    With ``window_limit`` the window is on the signed scale too, with that limit at its ends
+    (a network's inputs are 0..1, its maps any size).
     """
     from PIL import Image, ImageDraw
 
@@ -163,9 +166,11 @@ def arithmetic_picture(window: np.ndarray, kernel: np.ndarray, products: np.ndar
     top, left, width = 64, 40, cols * cell
     picture = Image.new("RGB", (left + 3 * width + 2 * PANEL_GAP + 8, top + rows * cell + 8), "white")
     draw = ImageDraw.Draw(picture)
-    panels = (("input window", window, origin, cell_colours(window, signed=False)),
-              ("kernel", kernel, (0, 0), cell_colours(kernel, signed=True, limit=max(1e-9, np.abs(kernel).max()))),
-              ("products", products, (0, 0),
+    window_colours = (cell_colours(window, signed=False) if window_limit is None
+                      else cell_colours(window, signed=True, limit=max(1e-9, window_limit)))
+    panels = ((titles[0], window, origin, window_colours),
+              (titles[1], kernel, (0, 0), cell_colours(kernel, signed=True, limit=max(1e-9, np.abs(kernel).max()))),
+              (titles[2], products, (0, 0),
                cell_colours(products, signed=True, limit=max(1e-9, np.abs(products).max()))))
     for k, (title, values, where, colours) in enumerate(panels):
         x = left + k * (width + PANEL_GAP)

@@ -37,6 +37,8 @@ NO_OUTPUT_COLOR = "#d6deeb"
 TRAIN_COLOR = "#1f5fbf"
 VALIDATION_COLOR = "#d9730d"
 """Training curves in blue, validation curves in orange, on every training figure."""
+SNAPSHOT_COLOR = "#7a7a7a"
+"""Where the training curves mark a weight snapshot."""
 
 SHIFT_COLORS = (VALIDATION_COLOR, TRAIN_COLOR, "#2e9e44", "#8e44ad")
 """Line colours of the models compared on shifted images, in the order given."""

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from cnnviz.core.checks import check_choice, size_pair
+from cnnviz.core.padding import same_padding
 
 POOL_MODES = ("max", "average", "min")
 """What a window is reduced to: its largest value, its mean, or its smallest value."""
@@ -39,17 +40,6 @@ DEFAULT_STAGES = 2
 # --------------------------------------------------------------------------
 # Options and shapes
 # --------------------------------------------------------------------------
-
-
-def same_padding(size: int, pool: int, stride: int) -> tuple[int, int]:
-    """Padding (before, after) of one axis under "same": Keras' and TensorFlow's rule.
-
-    The output has ``ceil(size / stride)`` cells; the padding needed is split
-    in two with the odd cell at the end (bottom/right).
-    """
-    out = -(-size // stride)
-    total = max((out - 1) * stride + pool - size, 0)
-    return total // 2, total - total // 2
 
 
 def pooled_shape(shape, *, pool_size=2, strides=None, padding: str = "valid") -> tuple[int, int]:

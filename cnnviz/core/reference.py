@@ -21,8 +21,8 @@ from cnnviz.core.convolution import (
     output_shape,
     padded_index,
 )
-from cnnviz.core.pooling import EDGE_MODES, POOL_MODES, Pooled, pooled_shape, same_padding
-
+from cnnviz.core.padding import same_padding
+from cnnviz.core.pooling import EDGE_MODES, POOL_MODES, Pooled, pooled_shape
 
 # --------------------------------------------------------------------------
 # Convolution
@@ -121,7 +121,8 @@ def loop_correlate2d(
         out = np.zeros((out_rows, out_cols), dtype=np.float64)
         for r in range(out_rows):
             for c in range(out_cols):
-                x, y = input_centre(r, c, kernel.shape, padding=padding, stride=stride, flip=flip)
+                x, y = input_centre(r, c, kernel.shape, padding=padding, stride=stride, flip=flip,
+                                    image_shape=image.shape)
                 fits = ar <= x < h - (kr - 1 - ar) and ac <= y < w - (kc - 1 - ac)
                 if padding == "course" and not fits:
                     if summed:

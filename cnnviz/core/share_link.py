@@ -460,6 +460,15 @@ PAGES: dict[str, tuple[Param, ...]] = {
         choice("grid_scale", evidence.GRID_SCALES, evidence.GRID_SCALES[0]),
         flag("group", False),
     ),
+    "inside": (
+        choice("model", MODEL_SOURCES, "shipped"),
+        choice("class", [str(i) for i in range(len(CLASS_NAMES))], str(act.COURSE_LABEL),
+               aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)}),
+        integer("index", 0, TEST_SIZE - 1, 0),
+        flag("drawing", False),
+        names("layer", most=1),
+        whole_numbers("at", 0, MAX_CELL, most=3),
+    ),
 }
 """Every page's parameters, in the order a link lists them. Convolution and Pooling also
 carry the kernel and its options (:data:`QUERY_KEYS`, read by :func:`settings_from_query`)."""
@@ -479,6 +488,9 @@ class LinkView:
     values: dict[str, Any] = field(default_factory=dict)
     settings: ConvolutionSettings | None = None
     problems: list[str] = field(default_factory=list)
+    whole: bool = False
+    """True when the view is to be taken whole (a follower taking the instructor's): what it leaves
+    out goes back to the page's defaults instead of keeping the session's own value."""
 
 
 def _param(page: str, name: str) -> Param:
@@ -554,3 +566,15 @@ def write_query(page: str, values: Mapping[str, Any], settings: ConvolutionSetti
         if text is not None:
             params[param.name] = text
     return params
+
+
+def with_defaults(page: str, query: Mapping[str, str | Sequence[str]]) -> dict[str, str | Sequence[str]]:
+    """``query`` plus the default of every parameter it leaves out, so that reading it sets the page's
+    whole view (a link leaves defaults out; a session that takes a view must reset them too).
+
+    >>> with_defaults("pooling", {"pool": "min"})["pool_size"]
+    '4'
+    """
+    full: dict[str, str | Sequence[str]] = {p.name: p.write(p.default) for p in PAGES[page] if p.default is not None}
+    full.update(query)
+    return full

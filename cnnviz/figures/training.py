@@ -5,18 +5,22 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from cnnviz.core.palette import SHIFT_COLORS, TRAIN_COLOR, VALIDATION_COLOR
+from cnnviz.core.palette import SHIFT_COLORS, SNAPSHOT_COLOR, TRAIN_COLOR, VALIDATION_COLOR
 from cnnviz.figures.layout import FONT_SIZE
 
 
 def training_curves(history: dict[str, list[float]], *, total_epochs: int | None = None,
-                    height: int = 380) -> go.Figure:
+                    height: int = 380,
+                    snapshot_points: list[tuple[float, str, float | None]] | None = None) -> go.Figure:
     """Loss and accuracy per epoch, training (solid) and validation (dashed), side by side.
 
     ``history`` is Keras' ``History.history`` layout: {"loss": [...],
     "accuracy": [...], "val_loss": [...], "val_accuracy": [...]}. With
     ``total_epochs`` the x axis is fixed to the whole run, so the curves grow
-    into it epoch by epoch.
+    into it epoch by epoch. ``snapshot_points`` ((position on the epoch axis, label,
+    validation accuracy or None) per weight snapshot: 0 = the random start, 0.03 = an early
+    batch, 3 = after epoch 3) are marked as dotted grey lines on both plots, and as grey
+    diamonds at their validation accuracy where it was measured.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
                                                         "Accuracy (higher is better)"))
@@ -30,8 +34,21 @@ def training_curves(history: dict[str, list[float]], *, total_epochs: int | None
                            line=dict(color=color, dash=dash, width=3),
                            hovertemplate=f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>"),
                 row=1, col=col)
+    if snapshot_points:
+        for col in (1, 2):
+            for x, _, _ in snapshot_points:
+                fig.add_vline(x=x, line=dict(color=SNAPSHOT_COLOR, width=1, dash="dot"), row=1, col=col)
+        measured = [(x, label, a) for x, label, a in snapshot_points if a is not None]
+        fig.add_trace(
+            go.Scatter(x=[p[0] for p in measured], y=[p[2] for p in measured], mode="markers",
+                       name="weight snapshot (its validation accuracy)",
+                       marker=dict(symbol="diamond", size=10, color=SNAPSHOT_COLOR),
+                       text=[p[1] for p in measured],
+                       hovertemplate="snapshot %{text}<br>validation accuracy %{y:.4f}<extra></extra>"),
+            row=1, col=2)
     if total_epochs:
-        fig.update_xaxes(range=[0.5, total_epochs + 0.5])
+        low = -0.3 if snapshot_points else 0.5
+        fig.update_xaxes(range=[low, total_epochs + 0.5])
     fig.update_xaxes(title_text="epoch", dtick=1 if (total_epochs or 0) <= 20 else 5)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10),
                       font=dict(size=FONT_SIZE), legend=dict(orientation="h", y=-0.25),

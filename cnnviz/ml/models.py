@@ -32,6 +32,8 @@ SHIPPED_MODELS = {
     "cnn": ASSETS_DIR / "fashion_cnn.keras",
 }
 """The trained models shipped with the app (see their model cards beside them)."""
+SHIPPED_SNAPSHOTS = {"cnn": ASSETS_DIR / "fashion_cnn_snapshots.npz"}
+"""The weight snapshots of the training that produced a shipped model (its card describes them)."""
 
 
 

@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="TensorFlow threads per op")
     p.add_argument("--out", type=Path, required=True, help="where to save the .keras model")
     p.add_argument("--card", type=Path, help="write a model card (Markdown) here")
+    p.add_argument("--snapshots", type=Path, metavar="NPZ",
+                   help="record weight snapshots (random start, batches 10/50/200 of epoch 1, every "
+                   "epoch up to the kept one) with their validation accuracy, saved here (float16)")
     p.add_argument("--note", default="", help="a sentence for the model card (how settings were chosen)")
     args = p.parse_args(argv)
     if args.early_stop and args.validation != "holdout":
@@ -112,11 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"epoch {epoch + 1:2d}  {seconds:6.1f} s  " + "  ".join(
             f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate"), flush=True)
 
+    series = None
+    if args.snapshots:
+        from cnnviz.core.snapshots import SnapshotSeries
+
+        series = SnapshotSeries(budget_bytes=2**31)  # a file, not a session: keep every point
     started = time.perf_counter()
     training.train(run, x_fit, y_fit, epochs=args.epochs, batch_size=args.batch_size,
                  learning_rate=args.lr, on_epoch=report,
                  validation_data=None if x_val is None else (x_val, y_val),
-                 callbacks=callbacks, flip=args.flip)
+                 callbacks=callbacks, flip=args.flip, snapshots=series)
     total = time.perf_counter() - started
 
     val_acc = run.history.get("val_accuracy", [])
@@ -138,10 +146,47 @@ def main(argv: list[str] | None = None) -> int:
         "file_bytes": args.out.stat().st_size,
         "command": command,
     }
+    if series is not None:
+        results["snapshots"] = save_snapshots(series, model, best + 1, x_val, y_val, args.snapshots)
     print(json.dumps(results, indent=2), flush=True)
     if args.card:
         args.card.write_text(model_card(args, run, results), encoding="utf-8")
     return 0
+
+
+def save_snapshots(series, model, kept_epoch: int, x_val, y_val, path: Path) -> dict:
+    """Keep the snapshots up to the kept epoch, measure the early ones' validation accuracy,
+    save them; returns what the card says about them."""
+    from cnnviz.ml.snapshots import measure_accuracies
+
+    series = series.up_to_epoch(kept_epoch)
+    if x_val is not None:
+        measure_accuracies(series, model, x_val, y_val)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    series.save(path)
+    return {"file": path.name, "count": len(series), "file_bytes": path.stat().st_size,
+            "points": [{"label": s.label, "val_accuracy": s.val_accuracy} for s in series]}
+
+
+def snapshot_section(results: dict) -> str:
+    """The card's paragraph about the snapshot file (empty without one)."""
+    snaps = results.get("snapshots")
+    if not snaps:
+        return ""
+    rows = "\n".join(f"| {p['label']} | " + ("—" if p["val_accuracy"] is None else f"{p['val_accuracy']:.4f}") + " |"
+                     for p in snaps["points"])
+    return f"""
+## Snapshots (`{snaps['file']}`)
+The weights at {snaps['count']} points of this training, for the Activations page's "watch it learn"
+slider: the random start, after batches 10, 50 and 200 of epoch 1, and after every epoch up to the kept
+one (the last snapshot is the shipped model's weights). Stored as float16 in a compressed `.npz`:
+{snaps['file_bytes']:,} bytes. Validation accuracy on the held-out images (the epochs' from training,
+the others measured after it):
+
+| snapshot | validation accuracy |
+|---|---|
+{rows}
+"""
 
 
 def model_card(args: argparse.Namespace, run, results: dict) -> str:
@@ -204,7 +249,7 @@ epoch on average here.
 {val_row}| **test (10,000 images)** | **{results['test']['accuracy']:.4f}** | {results['test']['loss']:.4f} |
 
 File size: {results['file_bytes']:,} bytes.
-
+{snapshot_section(results)}
 ## Reproduce
 ```
 CNNVIZ_DATA_DIR=/path/to/data {results['command']}

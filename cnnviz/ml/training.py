@@ -17,7 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from cnnviz.core.architecture import COURSE_BATCH_SIZE, COURSE_LEARNING_RATE, reference_rows
+from cnnviz.core.snapshots import SnapshotSeries
 from cnnviz.ml.models import compile_model
+from cnnviz.ml.snapshots import SnapshotCallback
 
 
 @dataclass
@@ -31,6 +33,8 @@ class TrainingRun:
     epoch_seconds: list[float] = field(default_factory=list)
     status: str = "new"  # new, running, stopped, done, failed
     test_accuracy: float | None = None
+    snapshots: SnapshotSeries | None = None
+    """The weights at the random start, early batches and every epoch (when asked for)."""
     _settled: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def wait_settled(self, timeout: float) -> bool:
@@ -119,12 +123,15 @@ def train(
     callbacks: Iterable[keras.callbacks.Callback] = (),
     seed: int | None = None,
     flip: bool = False,
+    snapshots: SnapshotSeries | None = None,
 ) -> TrainingRun:
     """Compile ``run.model`` the course's way and fit it, recording into ``run``.
 
     ``images`` are prepared (N, 28, 28, 1) floats in 0..1, ``labels`` integers.
     With ``flip``, every batch mirrors a random half of its images left-right
     (a training-data augmentation: the model itself is unchanged).
+    With ``snapshots``, the weights are recorded into it at the points of
+    :class:`cnnviz.ml.snapshots.SnapshotCallback` (also kept as ``run.snapshots``).
     The run's status is "running" while fitting, "done" after; if a hook
     raises (an interruption), it stays "stopped" with what it had, and the
     exception goes on to the caller.
@@ -132,9 +139,12 @@ def train(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     compile_model(run.model, learning_rate=learning_rate)
-    progress = ProgressCallback(
-        run, steps=steps_per_epoch(len(images), batch_size), on_batch=on_batch, on_epoch=on_epoch
-    )
+    steps = steps_per_epoch(len(images), batch_size)
+    progress = ProgressCallback(run, steps=steps, on_batch=on_batch, on_epoch=on_epoch)
+    recording = []
+    if snapshots is not None:
+        run.snapshots = snapshots
+        recording.append(SnapshotCallback(snapshots, steps=steps))
     run.status = "running"
     run._settled.clear()
     try:
@@ -146,7 +156,7 @@ def train(
             **inputs,
             epochs=epochs,
             validation_data=validation_data,
-            callbacks=[progress, *callbacks],
+            callbacks=[*recording, progress, *callbacks],
             verbose=0,
         )
     except BaseException:

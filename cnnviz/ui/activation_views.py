@@ -85,6 +85,7 @@ def read_link() -> None:
     if "view" in values:
         st.session_state["act_view"] = VIEW_LABELS[values.pop("view")]
     st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("layers", "filter", "f_layer") if k in values}
+    links.reset_absent(view, _WIDGETS, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value
 
@@ -160,13 +161,15 @@ def activation_playground(explorer, layers: list[str], filter_index: int, *, col
         key="act_draw_grid", config=NO_PLOT_BAR, theme=None)
 
 
-def learned_kernels(explorer) -> None:
-    """The first Conv2D layer's kernels as heatmaps, one of them sent to the Convolution lab."""
+def learned_kernels(explorer, *, when: str | None = None) -> None:
+    """The first Conv2D layer's kernels as heatmaps, one of them sent to the Convolution lab.
+    ``when``: the training snapshot they come from (None: the trained model)."""
     kernels, biases = explorer.first_conv_kernels()
     name = explorer.names[explorer.kinds.index("Conv2D")]
     count, kh, kw = kernels.shape
+    what = f"{name} learned" if when is None else f"of {name} at {when}"
     st.plotly_chart(network.kernel_grid(
-        kernels, biases, title=f"The {count} kernels {name} learned ({kh}x{kw}; white = 0, "
+        kernels, biases, title=f"The {count} kernels {what} ({kh}x{kw}; white = 0, "
                                "red positive, blue negative)"),
         key="act_kernels", config=NO_PLOT_BAR, theme=None)
     st.markdown(

@@ -43,8 +43,9 @@ def read_link() -> None:
         set_matrix(state.GRAY_MATRIX_KEY, values["gray"])
     if "img" in values:
         st.session_state[IMAGE_KEY] = image_from_link(values["img"])
-    if "row" in values or "col" in values:
+    if view.whole or "row" in values or "col" in values:
         st.session_state[PIXEL_KEY] = (values.get("row", DEFAULT_PIXEL[0]), values.get("col", DEFAULT_PIXEL[1]))
+        links.reset_absent(view, {"row": "conv_row", "col": "conv_col"}, {})  # seeded from the pixel
 
 
 def write_link(settings: conv.ConvolutionSettings, image_name: str, matrix: np.ndarray) -> None:

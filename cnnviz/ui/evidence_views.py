@@ -63,6 +63,7 @@ def read_link() -> None:
     if "view" in values:
         st.session_state["ev_view"] = VIEW_LABELS[values.pop("view")]
     st.session_state[PENDING_KEY] = {k: values.pop(k) for k in ("cam_layer", "grid_layer") if k in values}
+    links.reset_absent(view, _WIDGETS, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value
 

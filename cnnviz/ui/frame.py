@@ -39,8 +39,20 @@ PAGES = (
     PageInfo("pages/evidence.py", "6 · Class evidence", ":material/search_insights:",
              "Why did it say \"Ankle boot\"? Occlusion, saliency and Grad-CAM show the pixels behind a "
              "class; see which filter answers to which class."),
+    PageInfo("pages/inside.py", "7 · Inside the network", ":material/calculate:",
+             "Every number of the trained CNN for one image, recomputed by hand: click any value to see the "
+             "window, the learned kernel, the sums and the softmax that made it."),
 )
-"""The course's order (Home first, then these)."""
+"""The course's order (Home first, then these). Inside the network comes last: it joins the
+Convolution page (2) to the trained network of pages 5 and 6, so it is read once both are known,
+and adding it at the end renumbers no page that links, tests and the README already name."""
+
+JOIN = PageInfo("pages/join.py", "Join the class", ":material/qr_code_2:",
+                "For the projector: the address and QR code students open, and how many follow.")
+"""The join screen (outside the course's order)."""
+
+LINK_PAGES = {p.path.removeprefix("pages/").removesuffix(".py"): p.path for p in PAGES}
+"""A page's name in links (cnnviz.core.share_link.PAGES, also its URL path) -> its file."""
 
 CONVOLUTION_PAGE = PAGES[1].path
 ACTIVATIONS_PAGE = PAGES[4].path

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnnviz.core import image_upload as uploads
 from cnnviz.core import images, share_link
-from cnnviz.ui import resources, state
+from cnnviz.ui import links, resources, state
 
 STAIRWELL = "Stairwell (course, 512x512)"
 MY_MATRIX = "My matrix from the Pixels page"
@@ -31,16 +31,20 @@ UPLOAD_NOTE = "An uploaded image cannot travel in a link: whoever opens it sees 
 """What the link caption says when the view shows an upload."""
 
 
-def link_notes(choice: str) -> list[str]:
-    """What cannot travel in the link of a view working on ``choice`` (of :func:`input_image_picker`)."""
+def link_notes(choice: str, page: str | None = None) -> list[str]:
+    """What cannot travel in the link of a view working on ``choice`` (of :func:`input_image_picker`);
+    with ``page``, also told to that page's followers (:func:`cnnviz.ui.links.cannot_travel`)."""
+    notes = []
     if choice == UPLOAD:
-        return [UPLOAD_NOTE.format(instead="the stairwell")]
+        notes = [UPLOAD_NOTE.format(instead="the stairwell")]
     matrix = state.gray_matrix()
     if choice == MY_MATRIX and not share_link.can_travel(matrix):
         side = share_link.MAX_LINK_SIDE
-        return [f"Your {matrix.shape[0]}x{matrix.shape[1]} matrix is larger than a link carries ({side}x{side}): "
-                "whoever opens it sees the course's smiley instead."]
-    return []
+        notes = [(f"Your {matrix.shape[0]}x{matrix.shape[1]} matrix is larger than a link carries ({side}x{side}): "
+                  "whoever opens it sees the course's smiley instead.")]
+    for note in notes if page else ():
+        links.cannot_travel(page, note)
+    return notes
 
 
 def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> uploads.DecodedImage | None:

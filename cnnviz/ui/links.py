@@ -43,6 +43,17 @@ OPENING_KEY = "links_opening"
 WARNING_KEY = "links_warning"
 """(page, the placeholder of its warning, how many sentences it shows) in the current full run."""
 
+REOPEN_KEY = "links_reopen"
+"""(page, link parameters): a view to take whole at that page's next run (a student following the
+instructor, see :mod:`cnnviz.ui.classroom`), resetting what it leaves out to the defaults."""
+
+RESEND_KEY = "links_resend"
+"""The page whose URL is sent to the browser at its next sync even when the server thinks the browser
+has it: after a switch of page, the browser may have missed the new URL (see :func:`reopen`)."""
+
+CANNOT_FOLLOW_KEY = "links_cannot_follow"
+"""page -> sentences saying what of the view shown cannot travel (an upload, a model trained here)."""
+
 _MARKDOWN = "\\`*_[]$~<>|#{}"
 
 
@@ -63,18 +74,51 @@ def start(page: str, *, base: ConvolutionSettings | None = None) -> share_link.L
     Also forgets what the page showed in its last full run, so :func:`show` rebuilds it.
     """
     st.session_state.setdefault(SHOWN_KEY, {})[page] = {}
+    st.session_state.setdefault(CANNOT_FOLLOW_KEY, {})[page] = []
     read = st.session_state.setdefault(READ_KEY, set())
     if page in read:
         return None
     read.add(page)
     st.session_state[OPENING_KEY] = page
+    asked, reopen = query(), st.session_state.get(REOPEN_KEY)
+    whole = isinstance(reopen, tuple) and reopen[0] == page
+    if whole:  # the view handed over, whole (defaults included), whatever URL this run came with
+        st.session_state[REOPEN_KEY] = None
+        asked, base = share_link.with_defaults(page, reopen[1]), None
+        st.session_state[RESEND_KEY] = page
     try:
-        view = share_link.read_query(page, query(), base=base)
+        view = share_link.read_query(page, asked, base=base)
+        view.whole = whole
     except Exception as exc:  # noqa: BLE001 - a link must never break a page
-        view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): "
-                                             "the page opens as usual."])
+        view = share_link.LinkView(problems=[f"The link could not be read ({type(exc).__name__}): the page "
+                                             f"opens as usual."])
     st.session_state.setdefault(PROBLEMS_KEY, {})[page] = list(view.problems)
     return view
+
+
+def reopen(page: str, params: dict[str, str]) -> None:
+    """At ``page``'s next run, take ``params`` (link parameters) as its whole view: what they leave
+    out goes back to the defaults. The session is about to be switched to a view someone else
+    published; the run may still carry the browser's old URL, so the view is kept here, not read there."""
+    st.session_state.setdefault(READ_KEY, set()).discard(page)
+    st.session_state[REOPEN_KEY] = (page, dict(params))
+
+
+def reset_absent(view: share_link.LinkView, widgets: dict[str, str], values: dict) -> None:
+    """For a view taken whole: the widgets (link name -> widget key) whose parameter ``values`` leaves
+    out go back to their defaults (their keys are dropped before they are drawn)."""
+    if view.whole:
+        for name, key in widgets.items():
+            if name not in values:
+                st.session_state.pop(key, None)
+
+
+def cannot_travel(page: str, sentence: str) -> None:
+    """Say that part of what ``page`` shows now cannot travel in its link (e.g. an upload): whoever
+    follows this view is told so."""
+    notes = st.session_state.setdefault(CANNOT_FOLLOW_KEY, {}).setdefault(page, [])
+    if sentence not in notes:
+        notes.append(sentence)
 
 
 def ignored(page: str, message: str) -> None:
@@ -127,7 +171,7 @@ def show(page: str, settings: ConvolutionSettings | None = None, **values: Any) 
     st.session_state.setdefault(SHOWN_KEY, {}).setdefault(page, {}).update(values)
     if settings is not None:
         st.session_state.setdefault(SETTINGS_SHOWN_KEY, {})[page] = settings
-    if _in_fragment_run():
+    if in_fragment_run():
         sync(page)
 
 
@@ -136,15 +180,22 @@ def sync(page: str, *, done: bool = True) -> None:
 
     At the end of a full run (``done``), also adds what the page found meanwhile to its warning.
     """
-    if done and not _in_fragment_run():
+    if done and not in_fragment_run():
         _draw_warning(page)
         if st.session_state.get(OPENING_KEY) == page:
             st.session_state[OPENING_KEY] = None
     values = st.session_state.get(SHOWN_KEY, {}).get(page, {})
     settings = st.session_state.get(SETTINGS_SHOWN_KEY, {}).get(page)
     params = share_link.write_query(page, values, settings)
-    if params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1 for k in st.query_params):
+    resend = st.session_state.get(RESEND_KEY) == page
+    if resend or params != st.query_params.to_dict() or any(len(st.query_params.get_all(k)) > 1
+                                                            for k in st.query_params):
         st.query_params.from_dict(params)
+        st.session_state[RESEND_KEY] = None
+    # The view a link holds is also what an instructor publishes (imported here: classroom uses links).
+    from cnnviz.ui import classroom
+
+    classroom.view_shown(page, params, tuple(st.session_state.get(CANNOT_FOLLOW_KEY, {}).get(page, ())))
 
 
 def caption(cannot_travel: list[str] | tuple[str, ...] = ()) -> None:
@@ -154,6 +205,7 @@ def caption(cannot_travel: list[str] | tuple[str, ...] = ()) -> None:
                "hand out this exact view. " + (notes or "Whoever opens it sees the same settings."))
 
 
-def _in_fragment_run() -> bool:
+def in_fragment_run() -> bool:
+    """Whether this run is a fragment's (it can only draw inside that fragment)."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))

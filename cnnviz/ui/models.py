@@ -16,7 +16,7 @@ from cnnviz.ml import model_files
 from cnnviz.ml.activations import ActivationModel
 from cnnviz.ml.models import SHIPPED_MODELS, load_shipped
 from cnnviz.ml.threads import cap_tf_threads
-from cnnviz.ui import state
+from cnnviz.ui import links, state
 
 MODEL_SOURCES = {
     "shipped": "The trained CNN shipped with the app",
@@ -118,11 +118,12 @@ def model_upload(key: str):
     return None if last is None else last[1]
 
 
-def activation_model_picker(key: str):
+def activation_model_picker(key: str, *, link_page: str | None = None):
     """Choose the model to explore: shipped (default), trained in this session, or uploaded.
 
     Returns (ActivationModel or None, a short description). When the chosen
     source has no usable model yet, says so and falls back to the shipped CNN.
+    ``link_page``: the page whose link (and followers) are told when the model cannot travel.
     """
     source = st.radio("Model", list(MODEL_SOURCES), format_func=MODEL_SOURCES.get,
                       horizontal=True, key=key)
@@ -136,6 +137,9 @@ def activation_model_picker(key: str):
         if explorer is None:
             problem = "No model uploaded yet."
     if explorer is not None:
+        if link_page is not None:
+            links.cannot_travel(link_page, f"The model shown ({name}) cannot travel: a link or a student following "
+                                           "this view sees the shipped CNN instead.")
         return explorer, name
     shipped, shipped_problem = shipped_activation_model()
     if problem:

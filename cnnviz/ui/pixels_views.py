@@ -53,6 +53,7 @@ def read_link(gray_editor: str) -> None:
             set_matrix(state.RGB_MATRIX_KEY, values["rgb"], grid_key=editor)
     name = share_link.BUILTIN_SLUGS[values.get("img", share_link.image_slug(images.DEFAULT_BUILTIN))]
     st.session_state[PICTURE_KEY] = name
+    links.reset_absent(view, {"zoom": ZOOM_KEY, "top": TOP_KEY, "left": LEFT_KEY}, values)
     if "zoom" in values:
         st.session_state[ZOOM_KEY] = values["zoom"]
     picture = resources.builtin_image(name)

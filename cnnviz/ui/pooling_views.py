@@ -44,6 +44,8 @@ def read_link(fashion_available: bool) -> None:
         links.ignored("pooling", "stage_input='fashion' was ignored: Fashion-MNIST is not available on this server.")
     elif source is not None:
         st.session_state["pool_stage_source"] = FASHION_SOURCE if source == "fashion" else IMAGE_SOURCE
+    links.reset_absent(view, _WIDGETS, values)
+    links.reset_absent(view, {"pool_width": "pool_rect"}, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value
 

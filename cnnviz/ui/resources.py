@@ -136,9 +136,11 @@ def matrix_png(values: np.ndarray, *, origin: tuple[int, int] = (0, 0), signed: 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def arithmetic_png(window: np.ndarray, kernel: np.ndarray, products: np.ndarray, *,
-                   origin: tuple[int, int]) -> bytes:
+                   origin: tuple[int, int], window_limit: float | None = None,
+                   titles: tuple[str, str, str] = ("input window", "kernel", "products")) -> bytes:
     """PNG of input window × kernel = products (:func:`cnnviz.core.number_pictures.arithmetic_picture`)."""
-    return _fitted_png(number_pictures.arithmetic_picture(window, kernel, products, origin=origin))
+    return _fitted_png(number_pictures.arithmetic_picture(window, kernel, products, origin=origin,
+                                                          window_limit=window_limit, titles=titles))
 
 
 class EncodedPicture:

@@ -13,8 +13,9 @@ import streamlit as st
 
 from cnnviz.core import architecture, data
 from cnnviz.core.architecture import LIMITS, ShapeError, check_training
+from cnnviz.core.snapshots import SnapshotSeries, memory_note
 from cnnviz.figures import training as training_figures
-from cnnviz.ml import models, training
+from cnnviz.ml import models, snapshots, training
 from cnnviz.ml.queue import training_queue
 from cnnviz.ui import links, state
 from cnnviz.ui.models import shipped_model
@@ -48,6 +49,7 @@ def read_link() -> None:
     if "arch" in values:
         arch = values.pop("arch")
         st.session_state["train_arch"] = next(c for c, v in ARCH_LINKS.items() if v == arch)
+    links.reset_absent(view, _WIDGETS, values)
     for name, value in values.items():
         st.session_state[_WIDGETS[name]] = value
 
@@ -162,6 +164,7 @@ def run_training(name: str, arch: dict, settings: dict, fashion: dict) -> None:
     runs = state.training_runs()
     epochs = settings["epochs"]
     run = training.TrainingRun(name, models.build_model(**arch), settings={**arch, **settings})
+    series = SnapshotSeries()
     (x_fit, y_fit), (x_val, y_val) = data.split_validation(
         fashion["train"], fashion["train_labels"], validation_size=data.VALIDATION_SIZE)
     x_fit, y_fit = data.subset(x_fit, y_fit, settings["train_size"], seed=len(runs))
@@ -175,6 +178,8 @@ def run_training(name: str, arch: dict, settings: dict, fashion: dict) -> None:
                         "Yours starts by itself; Stop leaves the line.", icon=":material/hourglass_top:")
             queue.touch(ticket)
         status.empty()
+        for earlier in runs:  # one training's snapshots per session: the memory stays bounded
+            earlier.snapshots = None
         runs.append(run)
         state.set_trained_model(run.model, name)
         bar = st.progress(0.0, text="Starting…")
@@ -190,12 +195,18 @@ def run_training(name: str, arch: dict, settings: dict, fashion: dict) -> None:
                              text=f"Epoch {epoch + 1} of {epochs} · batch {batch} of {steps}")
 
         def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
-            chart.plotly_chart(training_figures.training_curves(run.history, total_epochs=epochs))
+            chart.plotly_chart(training_figures.training_curves(run.history, total_epochs=epochs,
+                                                                snapshot_points=series.points()))
 
         training.train(run, x_fit, y_fit, epochs=epochs, batch_size=settings["batch_size"],
                        learning_rate=settings["learning_rate"],
                        validation_data=(x_val[:VAL_IMAGES], y_val[:VAL_IMAGES]),
-                       on_batch=on_batch, on_epoch=on_epoch)
+                       on_batch=on_batch, on_epoch=on_epoch, snapshots=series)
+        bar.progress(1.0, text="Measuring the validation accuracy of the early snapshots…")
+        snapshots.measure_accuracies(series, run.model, x_val[:VAL_IMAGES], y_val[:VAL_IMAGES])
+        bar.progress(1.0, text=f"Done: {epochs} epoch(s).")
+        chart.plotly_chart(training_figures.training_curves(run.history, total_epochs=epochs,
+                                                            snapshot_points=series.points()))
     except Exception as exc:  # noqa: BLE001 - in words, never a traceback
         run.status = "failed"
         st.error(f"The training failed ({type(exc).__name__}: {exc}). Try a smaller model or "
@@ -210,8 +221,13 @@ def last_run_results(last, *, stopped_now: bool, just_trained: bool) -> None:
         st.info(f"Stopped after {last.epochs_done} complete epoch(s). The model keeps what it "
                 "learnt so far.", icon=":material/stop_circle:")
     if last.history and not just_trained:
-        st.plotly_chart(training_figures.training_curves(last.history, total_epochs=last.settings["epochs"]),
-                        key="train_curves")
+        st.plotly_chart(training_figures.training_curves(
+            last.history, total_epochs=last.settings["epochs"],
+            snapshot_points=last.snapshots.points() if last.snapshots else None), key="train_curves")
+    if last.snapshots:
+        st.caption(f":material/history: Dotted lines: {memory_note(last.snapshots)}; dropped when this "
+                   "session ends or you train again. Watch them on the Activation maps page (model: *My model "
+                   "from the Train page*): the kernels and maps from the random start to trained.")
     if last.status in ("done", "stopped"):
         download_key = "train_download"
         if st.session_state.get(download_key, (None,))[0] is not last:

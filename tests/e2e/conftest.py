@@ -103,12 +103,15 @@ def assert_no_exception(page) -> None:
     assert not texts, f"exception shown on the page: {texts}"
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Base URL of the real app, started once for the browser tests."""
+PRESENTER_KEY = "classroom-test-key"
+"""The presenter key of the classroom tests' server (:func:`class_url`)."""
+
+
+def serve(tmp_path_factory, name: str, env: dict | None = None):
+    """Start the real app (with ``env``) for a fixture: yields its base URL, stops it afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("app") / "server.log"
-    proc = start_app(port, log_path)
+    log_path = tmp_path_factory.mktemp(name) / "server.log"
+    proc = start_app(port, log_path, env)
     try:
         wait_healthy(port, proc)
     except RuntimeError as exc:
@@ -116,6 +119,19 @@ def app_url(tmp_path_factory):
         pytest.fail(f"{exc}; log:\n{log_path.read_text()[-3000:]}")
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    """A server of the classroom tests' own, with a known presenter key (a live presentation would
+    pull the other tests' tabs along)."""
+    yield from serve(tmp_path_factory, "classroom", {"CNNVIZ_PRESENTER_KEY": PRESENTER_KEY})
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Base URL of the real app, started once for the browser tests."""
+    yield from serve(tmp_path_factory, "app")
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +164,14 @@ def open_page(page, app_url: str, path: str = "", timeout: float = 90.0) -> None
     page.goto(f"{app_url}/{path.lstrip('/')}")
     wait_idle(page, timeout=timeout)
     assert_no_exception(page)
+
+
+def run_async(coroutine):
+    """Run a protocol client's coroutine to its end, in a thread of its own: Playwright's sync API (the
+    session's browser fixture) keeps an event loop running in the main thread, where ``asyncio.run``
+    refuses to start another one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -82,7 +82,7 @@ def test_without_data_the_page_says_how_to_provide_it(monkeypatch, no_data_dir):
         app = open_in_apptest(PAGE, timeout=TIMEOUT)
         assert not app.exception
         assert len(app.error) == 1 and "CNNVIZ_DATA_DIR" in app.error[0].value
-        assert not app.button  # the page stops there
+        assert not app.main.button  # the page stops there
     finally:
         resources._fashion_mnist.clear()
 

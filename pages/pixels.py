@@ -7,6 +7,7 @@ from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pixels_views as pv
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import UPLOAD, UPLOAD_NOTE, image_upload
 from cnnviz.ui.pixel_grid import channel_look, matrix_grid, set_matrix
 
@@ -25,7 +26,7 @@ st.markdown(
 )
 
 
-@st.fragment(key=GRAY)
+@anchored_fragment(key=GRAY)
 def grayscale_section() -> None:
     st.header("A grayscale matrix", divider="gray")
     pv.gray_matrix_actions(GRAY_EDITOR, rerun=(GRAY, ROUND_TRIP))
@@ -54,7 +55,7 @@ def reset_rgb() -> None:
     st.rerun([RGB, ROUND_TRIP])
 
 
-@st.fragment(key=RGB)
+@anchored_fragment(key=RGB)
 def rgb_section() -> None:
     st.header("A colour (RGB) matrix", divider="gray")
     st.markdown(
@@ -81,7 +82,7 @@ def rgb_section() -> None:
     links.show("pixels", rgb=pv.travelling(rgb, "colour"))
 
 
-@st.fragment
+@anchored_fragment
 def image_section() -> None:
     st.header("Any picture is a matrix", divider="gray")
     options = [*images.BUILTIN_IMAGES, UPLOAD]
@@ -111,7 +112,7 @@ def image_section() -> None:
 
 
 
-@st.fragment(key=ROUND_TRIP)
+@anchored_fragment(key=ROUND_TRIP)
 def round_trip_section() -> None:
     st.header("Vice versa: image → file → matrix", divider="gray")
     st.markdown(
@@ -126,7 +127,7 @@ def round_trip_section() -> None:
         pv.round_trip(key, label, matrix)
 
 
-@st.fragment(key=IDLE)
+@anchored_fragment(key=IDLE)
 def idle() -> None:
     """Nothing to show: what a paint report reruns when the round trip is already current."""
 

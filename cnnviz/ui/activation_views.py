@@ -12,6 +12,7 @@ from cnnviz.core.activation_inputs import to_model_input
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.figures import network
 from cnnviz.ui import frame, links, state
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import image_upload
 from cnnviz.ui.pixel_grid import DRAWING_HELP, drawing_look, matrix_grid, set_matrix
 
@@ -141,7 +142,7 @@ def _drawing_input(start: np.ndarray | None) -> np.ndarray:
     return state.drawing(start)
 
 
-@st.fragment
+@anchored_fragment
 def activation_playground(explorer, layers: list[str], filter_index: int, *, colorscale: str,
                           scale: str, input_axes: bool, start: np.ndarray | None = None) -> None:
     """Draw or edit a 28x28 image and see its activation maps and the prediction at once."""

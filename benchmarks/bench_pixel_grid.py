@@ -189,6 +189,11 @@ def drag(points):
     return step
 
 
+TARGET_MS = {"Pixels: typed cell -> image": 150, "Pixels: paint stroke -> image": 150,
+             "Convolution: kernel cell -> result": 150, "Activations: drawing stroke -> maps+prediction": 300}
+"""The issue's targets (p50, ms), printed beside each figure."""
+
+
 def arm(page, use: Use) -> None:
     page.evaluate("([on, views]) => window.__armFor(on, views)", [use.on, list(use.views)])
 
@@ -301,10 +306,10 @@ def main() -> int:
                 stop_app(proc)
     print(f"\nmedian / p90 in ms, input event -> view changed and painted (n = edits that became visible, "
           f"of {args.edits})\n")
-    print(f"{'use':48s} | {'cnnviz':>22s} | {'minimal app':>22s} | this/minimal")
+    print(f"{'use':48s} | {'target':>6s} | {'cnnviz':>22s} | {'minimal app':>22s} | this/minimal")
     for name, times in results.items():
         (m, p), (mm, mp) = stats(times["cnnviz"]), stats(times["minimal"])
-        print(f"{name:48s} | {m:6.0f} / {p:6.0f} (n={len(times['cnnviz']):2d}) | "
+        print(f"{name:48s} | {TARGET_MS[name]:6d} | {m:6.0f} / {p:6.0f} (n={len(times['cnnviz']):2d}) | "
               f"{mm:6.0f} / {mp:6.0f} (n={len(times['minimal']):2d}) | {m / mm:12.2f}")
     print(f"\nload at end: {load()}")
     return 0

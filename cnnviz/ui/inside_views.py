@@ -18,7 +18,15 @@ from cnnviz.core import network_pictures as pictures
 from cnnviz.core.activation_inputs import COURSE_LABEL
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.ml.forward_pass import NetworkTrace, Pass
-from cnnviz.ui import activation_views, frame, links, models, resources, state
+from cnnviz.ui import (
+    activation_views,
+    convolution_lab,
+    frame,
+    links,
+    models,
+    resources,
+    state,
+)
 
 PAGE = "inside"
 """This page's name in links."""
@@ -40,6 +48,9 @@ ZOOM_SCALE = 12
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 """When a recomputed value "matches Keras" (Keras computes in float32)."""
 INPUT_NAME = "input"
+TEST_IMAGE_KEY = "in__test_image"
+"""The test image shown, as (class, number within the class), or None for the drawing: what
+"Open in the Convolution lab" sends."""
 
 
 def _short(exc: Exception) -> str:
@@ -104,9 +115,11 @@ def choose_image(fashion) -> tuple[np.ndarray, str]:
         links.show(PAGE, **{"class": str(label)}, index=int(k), drawing=use_drawing or None)
         if not use_drawing:
             number = int(members[int(k)])
+            st.session_state[TEST_IMAGE_KEY] = (int(label), int(k))
             return fashion["test_raw"][number], f"test image #{number} ({CLASS_NAMES[label]})"
     else:
         st.caption("Fashion-MNIST is not available here: the page shows your drawing from the Activations page.")
+    st.session_state[TEST_IMAGE_KEY] = None
     return state.drawing(None), "your drawing"
 
 
@@ -345,7 +358,7 @@ def explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
         with left:
             _zoom(trace, run, layer, position)
             if kind == "Conv2D" and run.input_of(layer).shape[-1] == 1:
-                _open_in_lab(trace, run, layer, position[0], image)
+                _open_in_lab(trace, run, layer, position, image)
         body = right
     else:
         body = st.container()
@@ -393,30 +406,39 @@ def follow_open_request() -> None:
         st.switch_page(frame.CONVOLUTION_PAGE)
 
 
-def _send_to_lab(kernel: np.ndarray, padding: str, stride: int) -> None:
-    """The learned kernel into the lab's settings, with a signed output (its sums are small and mostly negative)."""
+def _send_to_lab(learned: convolution_lab.LearnedFilter, padding: str, stride: int, pixel: tuple[int, int]) -> None:
+    """The learned kernel into the lab's settings, with a signed output (its sums are small and mostly negative),
+    and the test image shown here (a drawing is not sent: the lab keeps its own image)."""
     settings = state.convolution_settings().replace(
-        kernel=kernel, preset=None, mapping="signed", padding=padding, stride=stride, weight=1.0, normalise=False,
-        flip=False)
-    state.set_convolution_settings(settings)
+        kernel=learned.kernel, preset=None, mapping="signed", padding=padding, stride=stride, weight=1.0,
+        normalise=False, flip=False)
+    test_image = st.session_state.get(TEST_IMAGE_KEY)
+    convolution_lab.open_request(kernel_settings=settings, learned=learned, test_image=test_image,
+                                 pixel=pixel if test_image is not None else None)
     st.session_state[OPEN_REQUEST_KEY] = True
 
 
-def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, filter_index: int, image: np.ndarray) -> None:
+def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, position, image: np.ndarray) -> None:
     from cnnviz.core.convolution import MAX_KERNEL_SIDE, STRIDES
 
+    filter_index, r, c = position
     spec = trace.specs[layer]
     kernel = np.array(spec.weights[0][:, :, 0, filter_index])
+    bias = float(spec.weights[1][filter_index]) if len(spec.weights) > 1 else 0.0
+    learned = convolution_lab.LearnedFilter(trace.names[layer], int(filter_index), kernel, bias,
+                                            str(spec.get("activation", "linear")))
     stride = int(spec.get("strides", (1, 1))[0])
     if max(kernel.shape) > MAX_KERNEL_SIDE or stride not in STRIDES or spec.get("dilation_rate", (1, 1)) != (1, 1):
         st.caption("This filter cannot be opened in the Convolution lab (its kernel, stride or dilation is not one "
                    "the lab offers).")
         return
     st.button("Open in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
-              on_click=_send_to_lab, args=(kernel, "keras" if spec.get("padding") == "same" else "valid", stride),
-              help=f"Slide filter {filter_index}'s learned kernel over the lab's pictures yourself (signed "
-                   "output: the sum only, no bias, no ReLU). The lab works on 0..255 pixel values, so its sums "
-                   "are 255 times this page's for the same picture.")
+              on_click=_send_to_lab,
+              args=(learned, "keras" if spec.get("padding") == "same" else "valid", stride, (int(r), int(c))),
+              help=f"Slide filter {filter_index}'s learned kernel over "
+                   + ("this test image" if st.session_state.get(TEST_IMAGE_KEY) else "the lab's own image")
+                   + " yourself (signed output: the sum only, no bias, no ReLU). The lab works on 0..255 pixel "
+                     "values, so its sums are 255 times this page's sums before the bias.")
 
 
 def _explain(trace: NetworkTrace, run: Pass, layer: int, position) -> None:

@@ -154,4 +154,4 @@ def test_convolution_link_carries_a_fashion_test_image():
     bad = share_link.read_query("convolution", {"img": "fashion", "index": "10000"})
     assert bad.values == {"img": "fashion"} and bad.problems[0].startswith("index='10000' was ignored")
     with pytest.raises(ValueError):
-        [p for p in share_link.PAGES["pooling"] if p.name == "img"][0].read("fashion")
+        next(p for p in share_link.PAGES["pooling"] if p.name == "img").read("fashion")

@@ -160,8 +160,8 @@ def test_a_fashion_link_opens_the_test_image(data_dir):
 
 
 @pytest.mark.parametrize(("query", "named"), [({"class": "dog"}, "class='dog' was ignored"),
-                                              ({"class": "2", "index": "1000"}, "index=1000 was ignored: there are "
-                                                                                "1000 test images of Pullover"),
+                                              ({"class": "2", "index": "1000"},
+                                               "index=1000 was ignored: there are 1000 test images of Pullover"),
                                               ({"index": "-4"}, "index='-4' was ignored")])
 def test_a_bad_class_or_index_in_a_link_is_named_and_the_image_kept(data_dir, query, named):
     """A class or number that names no test image: one sentence; the image before (class and number) stays."""

@@ -196,7 +196,7 @@ def test_the_lab_computes_the_networks_conv_1_value(at):
     image = resources.fashion_mnist()[0]["test_raw"][number]
     learned = at.session_state[lab.LEARNED_KEY]
     info = explain.pixel_arithmetic(image, at.session_state[state.CONV_SETTINGS_KEY], 9, 14)
-    before, after = lab.network_value(info.raw, learned)
+    _, after = lab.network_value(info.raw, learned)
     np.testing.assert_allclose(after, conv_1_of(number)[9, 14, 5], rtol=1e-5, atol=1e-5)
     assert after > 0  # a cell ReLU keeps, so the bias matters
     assert any("**In the network** (conv_1, filter 5" in m.value and f"**{after:.6g}**" in m.value

@@ -7,6 +7,8 @@ imports it inside a spinner, as the other model pages do.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -48,6 +50,8 @@ ZOOM_SCALE = 12
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 """When a recomputed value "matches Keras" (Keras computes in float32)."""
 INPUT_NAME = "input"
+EXPLANATION_FRAGMENT = "in_explanation"
+"""The key of the explained value's fragment: a click on a layer picture reruns only it."""
 TEST_IMAGE_KEY = "in__test_image"
 """The test image shown, as (class, number within the class), or None for the drawing: what
 "Open in the Convolution lab" sends."""
@@ -265,10 +269,16 @@ def image_pass_and_explanation(trace: NetworkTrace, fashion, model_name: str) ->
 
 
 def pass_and_explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
-    """The whole pass, then the explained value."""
+    """The whole pass, then the explained value (a fragment of its own: a click reruns only it)."""
     with st.container(key="in_pass"):
         whole_pass(trace, run, image)
     st.divider()
+    explained_value(trace, run, image)
+
+
+@st.fragment(key=EXPLANATION_FRAGMENT)
+def explained_value(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
+    """The explained value: a click on a layer's picture reruns only this (the pass on screen stays as it is)."""
     with st.container(key="in_explained"):
         explanation(trace, run, image)
 
@@ -288,11 +298,18 @@ def whole_pass(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
                 st.markdown(f"**{name}**")
                 st.caption(shape)
                 key = f"in_click_{layer + 1}"
-                value = streamlit_image_coordinates(resources.EncodedPicture(png), key=key, width="stretch",
-                                                    image_format="PNG", cursor="pointer")
+                streamlit_image_coordinates(resources.EncodedPicture(png), key=key, width="stretch",
+                                            image_format="PNG", cursor="pointer",
+                                            on_click=partial(_layer_clicked, trace, run, layer, mosaic, width, key))
                 st.caption(_scale_caption(trace, run, layer, limit))
-            if _picked(key, value):
-                _pick_from_click(trace, run, layer, mosaic, _click_xy(value, width))
+
+
+def _layer_clicked(trace: NetworkTrace, run: Pass, layer: int, mosaic, width: int, key: str) -> None:
+    """A click on a layer's picture (its callback): pick the value under it and rerun only the explanation."""
+    value = st.session_state.get(key)
+    if _picked(key, value):
+        _pick_from_click(trace, run, layer, mosaic, _click_xy(value, width))
+    st.rerun([EXPLANATION_FRAGMENT])
 
 
 def _column_weight(trace: NetworkTrace, run: Pass, layer: int) -> float:
@@ -388,16 +405,21 @@ def _zoom(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
     picture = pictures.zoomed_map(values, limit=limit, gray=layer < 0, selected=(r, c),
                                   scale=max(4, min(ZOOM_SCALE, 336 // max(values.shape))))
     key = "in_zoom"
-    click = streamlit_image_coordinates(resources.EncodedPicture(resources.png_of(picture)), key=key, width="stretch",
-                                        image_format="PNG", cursor="crosshair")
+    streamlit_image_coordinates(resources.EncodedPicture(resources.png_of(picture)), key=key, width="stretch",
+                                image_format="PNG", cursor="crosshair",
+                                on_click=partial(_zoom_clicked, layer, channel, values.shape[:2], picture.shape[1], key))
     st.caption("Click this map to explain another of its cells (framed: the one explained).")
+
+
+def _zoom_clicked(layer: int, channel: int, shape: tuple[int, int], width: int, key: str) -> None:
+    """A click on the enlarged map (its callback, before the explanation reruns): explain that cell."""
+    click = st.session_state.get(key)
     if _picked(key, click):
-        x, y = _click_xy(click, picture.shape[1])
-        scale = picture.shape[1] / values.shape[1]
+        x, y = _click_xy(click, width)
+        scale = width / shape[1]
         rr, cc = int(y // scale), int(x // scale)
-        if 0 <= rr < values.shape[0] and 0 <= cc < values.shape[1]:
+        if 0 <= rr < shape[0] and 0 <= cc < shape[1]:
             st.session_state[PICK_KEY] = (layer, (channel, rr, cc))
-            st.rerun(scope="fragment")
 
 
 def follow_open_request() -> None:

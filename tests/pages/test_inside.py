@@ -176,7 +176,7 @@ def conv_1_of(test_number: int) -> np.ndarray:
 
     model = load_shipped("cnn")
     image = load_fashion_mnist()[1][0][test_number]
-    return keras.Model(model.inputs, model.get_layer("conv_1").output)(prepare_images(image)).numpy()[0]
+    return keras.Model(model.inputs, model.get_layer("conv_1").output)([prepare_images(image)]).numpy()[0]
 
 
 def test_the_lab_computes_the_networks_conv_1_value(at):

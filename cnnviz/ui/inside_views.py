@@ -531,13 +531,13 @@ def _explain_conv(trace: NetworkTrace, spec, x, position, layer: int) -> None:
                     f"(window rows {cell.origin[0]}–{cell.origin[0] + kh - 1}, columns {cell.origin[1]}–"
                     f"{cell.origin[1] + kw - 1}):")
     limit = pictures.layer_limit(x)
-    for term in shown:  # one per row: on a projector the numbers stay readable
-        st.image(resources.arithmetic_png(term.window, term.kernel, term.products, origin=cell.origin,
-                                          window_limit=limit,
-                                          titles=(f"{before} ch {term.channel}" if channels > 1 else f"{before} window",
-                                                  "kernel" if channels == 1 else f"kernel slice {term.channel}",
-                                                  f"products, sum {term.total:+.4g}")),
-                 width="content", output_format="PNG")
+    rows = tuple((term.window, term.kernel, term.products,
+                  (f"{before} ch {term.channel}" if channels > 1 else f"{before} window",
+                   "kernel" if channels == 1 else f"kernel slice {term.channel}", f"products, sum {term.total:+.4g}"))
+                 for term in shown)
+    with st.container(key="in_arithmetic"):  # one row per channel (readable on a projector), sent as one picture
+        st.image(resources.arithmetic_rows_png(rows, origin=cell.origin, window_limit=limit), width="content",
+                 output_format="PNG")
     if not cell.inside.all():
         st.caption("Cells outside the input are Keras' \"same\" padding zeros (the extra zero goes at the bottom/right).")
     lines = [f"channel {t.channel}: {t.total:+.6g}" for t in shown] if channels > 1 else []

@@ -438,6 +438,7 @@ def _send_to_lab(learned: convolution_lab.LearnedFilter, padding: str, stride: i
     convolution_lab.open_request(kernel_settings=settings, learned=learned, test_image=test_image,
                                  pixel=pixel if test_image is not None else None)
     st.session_state[OPEN_REQUEST_KEY] = True
+    st.rerun()  # the whole page, not only the explanation's fragment: its top switches to the lab
 
 
 def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, position, image: np.ndarray) -> None:

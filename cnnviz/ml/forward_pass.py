@@ -71,7 +71,7 @@ def _compiled_pass(extractor, warm_up_shape: tuple[int, ...]):
         try:
             compiled(warm_up)
             break
-        except Exception:  # noqa: BLE001 - a layer XLA cannot compile: the plain tf.function
+        except Exception:  # a layer XLA cannot compile: the plain tf.function
             if not jit:
                 raise
 

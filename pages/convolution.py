@@ -122,9 +122,10 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
         "**horizontal edges**. Turn the kernel on its side and it finds vertical edges. A convolutional network "
         "*learns* the numbers of many such kernels by itself."
     )
-picker_col, _ = st.columns([1.1, 3], gap="medium")
+picker_col, note_col = st.columns([1.1, 3], gap="medium")
 with picker_col:
     picked_name, picked = input_image_picker(lab.IMAGE_KEY, fashion_test=True)  # a new image reruns the page
+with note_col:
     lab.network_scale_note(picked_name)
 cannot_travel = link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL), "convolution")
 lab_section(picked_name, picked)

@@ -26,7 +26,7 @@ from cnnviz.ui.image_inputs import (
     image_link_value,
     test_image_keys,
 )
-from cnnviz.ui.matrix_editor import set_matrix
+from cnnviz.ui.pixel_grid import set_matrix
 
 IMAGE_KEY, PIXEL_KEY = "conv_image", "conv_pixel"
 DEFAULT_PIXEL = (333, 165)

@@ -29,6 +29,7 @@ from cnnviz.ui import (
     resources,
     state,
 )
+from cnnviz.ui.fragments import anchored_fragment
 
 PAGE = "inside"
 """This page's name in links."""
@@ -251,7 +252,7 @@ def _scale_caption(trace: NetworkTrace, run: Pass, layer: int, limit: float) -> 
     return f"white 0 … red {limit:.3g}" if low >= 0 else f"blue −{limit:.3g} … white 0 … red +{limit:.3g}"
 
 
-@st.fragment
+@anchored_fragment
 def image_pass_and_explanation(trace: NetworkTrace, fashion, model_name: str) -> None:
     """The image, its whole pass and the explained value: choosing another image or clicking a value
     reruns only this part of the page, not the model picker above it."""
@@ -276,7 +277,7 @@ def pass_and_explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> N
     explained_value(trace, run, image)
 
 
-@st.fragment(key=EXPLANATION_FRAGMENT)
+@anchored_fragment(key=EXPLANATION_FRAGMENT)
 def explained_value(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
     """The explained value: a click on a layer's picture reruns only this (the pass on screen stays as it is)."""
     with st.container(key="in_explained"):

@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnviz.core import forward_pass as fp
 from cnnviz.core.data import prepare_images
-from cnnviz.ml.activations import ActivationModel, images_key
+from cnnviz.ml.activations import ActivationModel, compiled_pass, images_key
 
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "groups", "activation", "use_bias",
              "pool_size", "units", "rate", "scale", "offset", "target_shape", "epsilon", "center", "data_format")
@@ -51,34 +51,6 @@ def layer_specs(model) -> list[fp.LayerSpec]:
             w.setflags(write=False)
         specs.append(fp.LayerSpec(layer.name, type(layer).__name__, settings, weights))
     return specs
-
-
-def _compiled_pass(extractor, warm_up_shape: tuple[int, ...]):
-    """``extractor`` (a Keras model giving every layer's output) as a compiled function of a float32
-    batch, returning numpy arrays, compiled now for ``warm_up_shape``. Thread-safe, as tf.function is.
-
-    XLA-compiled (``jit_compile=True``) when the model allows it: Streamlit clears Keras' session
-    after every script run (``keras.backend.clear_session()``), which empties TensorFlow's kernel
-    cache, so a plain or eager call rebuilds its kernels at every new image (measured here: 24 ms
-    against 2 ms for a plain tf.function, 60 ms of CPU in a busy server), while an XLA executable
-    survives it (2.9 ms). Otherwise a plain tf.function.
-    """
-    import tensorflow as tf
-
-    warm_up = tf.zeros(warm_up_shape, tf.float32)
-    for jit in (True, False):
-        compiled = tf.function(lambda batch: extractor(batch, training=False), jit_compile=jit, reduce_retracing=True)
-        try:
-            compiled(warm_up)
-            break
-        except Exception:  # a layer XLA cannot compile: the plain tf.function
-            if not jit:
-                raise
-
-    def run(batch: np.ndarray) -> list[np.ndarray]:
-        return [t.numpy() for t in compiled(tf.constant(batch, dtype=tf.float32))]
-
-    return run
 
 
 @dataclass(frozen=True)
@@ -114,12 +86,12 @@ class NetworkTrace:
         self._cache: OrderedDict[str, Pass] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._keras_pass = _compiled_pass(explorer.extractor, (1, *self.input_shape))  # now, not at a first image
+        self._keras_pass = compiled_pass(explorer.extractor, (1, *self.input_shape))  # now, not at a first image
 
     def keras_outputs(self, image: np.ndarray) -> list[np.ndarray]:
         """Keras' output of every layer for one uint8 image, float64, without the batch axis.
 
-        A compiled call of the model's feature extractor (:func:`_compiled_pass`): the numbers of
+        A compiled call of the model's feature extractor (:func:`cnnviz.ml.activations.compiled_pass`): the numbers of
         calling it eagerly within float32 rounding (tested, 1e-5), several times faster (measured:
         1.7 ms against 9.5 ms here, and a new image after a Streamlit rerun 2.9 ms against ~25 ms).
         """

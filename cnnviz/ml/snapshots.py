@@ -19,8 +19,12 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from cnnviz.core.activation_inputs import MAX_IMAGES
 from cnnviz.core.snapshots import EARLY_BATCHES, Snapshot, SnapshotSeries, early_batches
-from cnnviz.ml.activations import ActivationModel, conv_kernels, images_key
+from cnnviz.ml.activations import ActivationModel, compiled_pass, conv_kernels, images_key
+
+PASS_BATCH = MAX_IMAGES
+"""Images per call of a snapshot's compiled pass (the most the Activations page shows at once)."""
 
 
 class SnapshotCallback(keras.callbacks.Callback):
@@ -81,13 +85,28 @@ def measure_accuracies(series: SnapshotSeries, model: keras.Model, images: np.nd
 class SnapshotScratch:
     """One copy of a model's architecture that every snapshot of its training borrows in turn
     (thread-safe): building a model and its feature extractor per snapshot costs far more than
-    loading a snapshot's weights into one (about 70,000 numbers for the course's CNN)."""
+    loading a snapshot's weights into one (about 70,000 numbers for the course's CNN). Its maps
+    come from one compiled pass (compiled once, with the copy's weights read at each call): an eager
+    call rebuilds TensorFlow's kernels after every script run, because Streamlit clears Keras'
+    session then."""
 
     def __init__(self, model: keras.Model):
         self.explorer = ActivationModel(keras.models.clone_model(model), cache_size=0)
         self.shapes = [tuple(w.shape) for w in self.explorer.model.get_weights()]
         self.lock = threading.RLock()
         self.loaded: Snapshot | None = None
+        self.compiled = compiled_pass(self.explorer.extractor, (PASS_BATCH, *self.explorer._input_shape))
+
+    def extract(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for ``batch`` with the loaded weights, through the compiled pass (in
+        chunks of PASS_BATCH, the last padded: one compiled shape)."""
+        chunks = []
+        for start in range(0, len(batch), PASS_BATCH):
+            part = batch[start:start + PASS_BATCH]
+            padded = np.zeros((PASS_BATCH, *part.shape[1:]), dtype=np.float32)
+            padded[:len(part)] = part
+            chunks.append([out[:len(part)] for out in self.compiled(padded)])
+        return [np.concatenate(outs) for outs in zip(*chunks)]
 
     def load(self, snapshot: Snapshot) -> None:
         """Put ``snapshot``'s weights into the copy (hold ``lock``)."""
@@ -118,6 +137,9 @@ class SnapshotActivations(ActivationModel):
             if images_key(batch[np.newaxis] if batch.ndim == 2 else batch) not in self._cache:
                 self.scratch.load(self.snapshot)
             return super()._outputs(images)
+
+    def _extract(self, batch: np.ndarray) -> list[np.ndarray]:
+        return self.scratch.extract(batch)  # the lock is held: see _outputs
 
     def first_conv_kernels(self) -> tuple[np.ndarray, np.ndarray]:
         with self.scratch.lock:

@@ -96,6 +96,11 @@ def test_snapshots_sharing_one_copy_give_each_their_own_maps_and_kernels(fashion
             np.testing.assert_allclose(explorer.maps(images, "conv_1"), expected.maps(images, "conv_1"), rtol=1e-5)
             np.testing.assert_allclose(explorer.probabilities(images), expected.probabilities(images), rtol=1e-5)
             np.testing.assert_array_equal(explorer.first_conv_kernels()[0], expected.first_conv_kernels()[0])
+    many = (x_test[:snapshots.PASS_BATCH + 3, ..., 0] * 255).astype(np.uint8)  # two calls of the compiled pass
+    reference = keras.models.clone_model(model)
+    reference.set_weights(list(series[-1].weights))
+    np.testing.assert_allclose(end.maps(many, "conv_1"), ActivationModel(reference).maps(many, "conv_1"),
+                               rtol=1e-5, atol=1e-5)
     assert same(model.get_weights(), trained)
     with pytest.raises(ValueError, match="shapes"):
         snapshots.snapshot_explorer(model, SnapshotSeries().add(0, 0, [np.zeros(3)]), scratch)

@@ -46,6 +46,9 @@ IDLE_POLL_SECONDS = 10.0
 """How often a session with no presentation live asks whether one started (every timed rerun costs
 the server a little for every open tab, so rarely)."""
 
+PAUSED_POLL_SECONDS = 3.0
+"""How often a screen whose classroom features are paused asks whether the shared store is back."""
+
 PRESENTER_POLL_SECONDS = 3.0
 """How often the presenter's panel refreshes "N following" (and says the presenter is still there)."""
 

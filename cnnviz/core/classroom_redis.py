@@ -51,9 +51,6 @@ from redis.retry import Retry
 from cnnviz.core import classroom as cls
 from cnnviz.core import questions as qs
 
-REDIS_URL_ENV = "CNNVIZ_REDIS_URL"
-"""Names the Redis server every replica shares, e.g. ``redis://127.0.0.1:6379/0`` or ``unix:///run/redis.sock``."""
-
 DEFAULT_PREFIX = "cnnviz:"
 """Every key this store writes starts with this (several classes can share one Redis with other prefixes)."""
 

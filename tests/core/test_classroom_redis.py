@@ -141,3 +141,23 @@ def test_stored_questions_round_trip_as_json_not_pickle():
     assert text.startswith("{") and cr.question_from_json(text) == q
     record = qs.QuestionRecord(q, qs.Tally(3, 2, (1, 1)))
     assert cr.record_from_json(cr.record_to_json(record)) == record
+
+
+def test_a_hung_redis_holds_a_call_up_at_most_its_timeout_once(own_redis):
+    import signal
+
+    store, = replicas(own_redis, 1)
+    assert store.available()
+    time.sleep(cr.EPOCH_CHECK_SECONDS)
+    own_redis.proc.send_signal(signal.SIGSTOP)  # alive but not answering
+    try:
+        started = time.monotonic()
+        assert store.presentation() is None
+        first = time.monotonic() - started
+        started = time.monotonic()
+        for _ in range(20):
+            store.version(), store.question(), store.following()
+        after = time.monotonic() - started
+    finally:
+        own_redis.proc.send_signal(signal.SIGCONT)
+    assert first < 3 * cr.SOCKET_TIMEOUT and after < 0.1, (first, after)

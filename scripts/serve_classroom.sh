@@ -92,10 +92,21 @@ wait_for() {  # wait_for WHAT COMMAND...: until COMMAND succeeds (60 s at most)
 }
 
 # --- Redis: the class's shared store -----------------------------------------------------
+supervise_redis() {  # Redis, started again whenever it stops (as systemd's Restart=always would)
+  local rpid=""
+  trap '[ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    redis-server --port 0 --unixsocket "$RUN_DIR/redis.sock" --unixsocketperm 700 --save '' --appendonly no \
+      --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
+    rpid=$!
+    wait "$rpid"
+    echo "serve_classroom: Redis stopped; starting it again (the replicas write the class back)" >&2
+    sleep 0.5
+  done
+}
 if [ -z "$REDIS_URL" ]; then
   # No persistence on purpose: after a restart the replicas write the class back (README, "Several replicas").
-  redis-server --port 0 --unixsocket "$RUN_DIR/redis.sock" --unixsocketperm 700 --save '' --appendonly no \
-    --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
+  supervise_redis &
   PIDS+=($!)
   REDIS_URL="unix://$RUN_DIR/redis.sock"
   wait_for "Redis" python -c "import redis, sys; sys.exit(0 if redis.Redis.from_url('$REDIS_URL').ping() else 1)"

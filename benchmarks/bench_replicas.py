@@ -209,6 +209,21 @@ def replica_pids(deployment: ClassroomDeployment) -> list[psutil.Process]:
     return [found[p] for p in sorted(found)]
 
 
+def rss_of(proc: psutil.Process) -> int:
+    """Resident memory of a replica and its children (sandbox decoders come and go: those gone are skipped)."""
+    total = 0
+    try:
+        family = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        family = [proc]
+    for p in family:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
 def restart_redis(deployment: ClassroomDeployment) -> None:
     """Kill the deployment's redis-server (no persistence): serve_classroom.sh starts an empty one at once."""
     script = psutil.Process(deployment.proc.pid)
@@ -243,15 +258,9 @@ def measure(replicas: int, n: int, args, tmp: Path, with_restart: bool) -> dict:
         for route in routes:
             asyncio.run(warm(deployment.url, route))
         procs = replica_pids(deployment)
-        rss0 = [sum(p.memory_info().rss for p in (proc, *proc.children(recursive=True))) for proc in procs]
+        rss0 = [rss_of(proc) for proc in procs]
         run = asyncio.run(class_run(deployment, n, args.seconds, args.every, args.explorers, with_restart))
-        rss = [sum(p.memory_info().rss for p in (proc, *proc.children(recursive=True))) for proc in procs]
-        sessions = []
-        for proc in procs:
-            try:
-                sessions.append(len([c for c in proc.net_connections(kind="tcp") if c.status == "ESTABLISHED"]))
-            except psutil.Error:
-                sessions.append(-1)
+        rss = [rss_of(proc) for proc in procs]
         return {"replicas": replicas, "n": n, "run": run, "rss0": rss0, "rss": rss, "restart": with_restart}
     finally:
         deployment.stop()
@@ -288,6 +297,29 @@ def report(rows: list[dict]) -> None:
             print(f"    error x{run.rec.errors.count(e)}: {e}")
 
 
+def store_calls(tmp: Path, repeats: int = 2000) -> str:
+    """What one follower's poll asks the store (is_presenter, presentation, version, still_following,
+    question_version, question), timed in this process: the in-memory store vs Redis on a unix socket."""
+    from cnnviz.core.classroom import MemoryClassroom
+    from cnnviz.core.classroom_redis import RedisClassroom
+    from tests.services import RedisServer
+
+    server = RedisServer(tmp / "redis-calls").start()
+    try:
+        cells = []
+        for name, store in (("memory", MemoryClassroom()), ("redis", RedisClassroom.from_url(server.url))):
+            token = store.new_pass()
+            store.publish(token, "convolution", {"stride": "2"})
+            t0 = time.perf_counter()
+            for i in range(repeats):
+                store.is_presenter(None), store.presentation(), store.version()
+                store.still_following(f"s{i % 100}"), store.question_version(), store.question()
+            cells.append(f"{name} {1e6 * (time.perf_counter() - t0) / repeats:.0f} us")
+        return "one follower poll's store calls: " + ", ".join(cells)
+    finally:
+        server.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=150)
@@ -296,24 +328,28 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=3.0, help="seconds between the presenter's edits")
     ap.add_argument("--explorers", type=float, default=1 / 3, help="share of students exploring on their own")
     ap.add_argument("--skip-single", action="store_true", help="skip the one-replica baseline")
+    ap.add_argument("--skip-plain", action="store_true", help="skip the run without a Redis restart")
     ap.add_argument("--skip-restart", action="store_true", help="skip the run with Redis restarted mid-question")
     args = ap.parse_args()
     os.environ.setdefault("CNNVIZ_DATA_DIR", str(ROOT.parent / "shared" / "data"))
     print(f"bench_replicas: {args.students} students on {args.replicas} replicas behind nginx (Redis), "
           f"then with Redis restarted mid-question, then the baseline: {args.students // args.replicas} on one "
           f"replica behind the same nginx; {args.seconds:.0f} s per run\n{TARGETS}\nstart: {load()}", flush=True)
-    plan = [(args.replicas, args.students, False)]
+    plan = [] if args.skip_plain else [(args.replicas, args.students, False)]
     if not args.skip_restart:
         plan.append((args.replicas, args.students, True))
     if not args.skip_single:
         plan.append((1, args.students // args.replicas, False))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        print(store_calls(Path(tmp)), flush=True)
         for i, (replicas, n, restart) in enumerate(plan):
             run_tmp = Path(tmp) / f"run-{i}"
             run_tmp.mkdir()
             rows.append(measure(replicas, n, args, run_tmp, restart))
+            report(rows[-1:])
             print(f"  done: {replicas} replica(s) x{n}{' +restart' if restart else ''}; {load()}", flush=True)
+    print("\nall runs:")
     report(rows)
     print(f"\nend: {load()}")
     return 0

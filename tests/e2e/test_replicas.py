@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -170,3 +171,22 @@ def test_followers_on_another_replica_follow_and_every_answer_is_counted(deploym
     assert out["pages"] == ["pooling"] * 3 and not any(out["left"]), out
     assert out["teacher_query"] and out["far_queries"] == [out["teacher_query"]] * 2, out
     assert out["count"] == 3  # two answers through replica 1, one through replica 0
+
+
+def test_a_redis_that_stops_is_started_again_and_the_class_goes_on(deployment):
+    import psutil
+
+    script = psutil.Process(deployment.proc.pid)
+    (redis_proc,) = [c for c in script.children(recursive=True) if c.name().startswith("redis-server")]
+    redis_proc.kill()
+    redis_proc.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        again = [c for c in script.children(recursive=True) if c.name().startswith("redis-server")]
+        if again:
+            break
+        time.sleep(0.2)
+    assert again and again[0].pid != redis_proc.pid, "serve_classroom.sh did not start Redis again"
+    assert deployment.proc.poll() is None, "the deployment stopped with its Redis"
+    for route in deployment.routes():
+        assert fetch(deployment.url + "/_stcore/health", route)[0] == 200

@@ -63,6 +63,11 @@ RETRY_SECONDS = 3.0
 EPOCH_CHECK_SECONDS = 1.0
 """How often a replica checks that Redis still holds the data it wrote (an emptied Redis is written back)."""
 
+RESTORE_GRACE_SECONDS = 5.0
+"""After an emptied Redis is noticed, reads that find nothing answer what this replica last saw, this long:
+the replica holding the presenter writes the class back meanwhile, and followers do not drop out (or redraw
+their pages all at once) in between."""
+
 PASS_TTL_SECONDS = 12 * 3600
 """A presenter pass expires after this long without a sign of its screen (every sign renews it)."""
 
@@ -130,6 +135,16 @@ for _, v in ipairs(values) do local c = tonumber(v) + 1; counts[c] = counts[c] +
 return {number, #values, unpack(counts)}
 """
 """The current question's tally in one call: KEYS qstate; ARGV the answers keys' prefix."""
+
+_RESTORE_VIEW = """
+if redis.call('HEXISTS', KEYS[2], 'view') == 1 then return 0 end
+local v = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], v)
+redis.call('HSET', KEYS[2], 'view', ARGV[1], 'version', v, 'published_at', ARGV[3])
+return v
+"""
+"""The presenter's view written back under the version followers last saw (so they do not take it again),
+unless a view was published since: KEYS version, live; ARGV view, version, now."""
 
 _RAISE_TO = """
 local now = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -208,6 +223,9 @@ class RedisClassroom:
         self._answer = client.register_script(_ANSWER)
         self._tally = client.register_script(_TALLY)
         self._raise_to = client.register_script(_RAISE_TO)
+        self._restore_view = client.register_script(_RESTORE_VIEW)
+        self._grace_until = 0.0
+        self._last_question: qs.Question | None = None
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._epoch: str | None = None
@@ -255,6 +273,9 @@ class RedisClassroom:
                 self._epoch_checked = 0.0  # check (and write back) first thing once it answers again
             return paused()
 
+    def _in_grace(self) -> bool:
+        return time.monotonic() < self._grace_until
+
     def _change(self, work: Callable[[redis.Redis], T]) -> T:
         """``work(client)`` for a change; :class:`ClassroomPaused` in words while Redis is unreachable."""
         def paused() -> T:
@@ -277,6 +298,7 @@ class RedisClassroom:
         for token in stops:
             self._stop(self._r, token)
         if changed and not first:
+            self._grace_until = time.monotonic() + RESTORE_GRACE_SECONDS
             self.restore()
 
     def restore(self) -> None:
@@ -293,14 +315,14 @@ class RedisClassroom:
         if issued:
             r.set(self._k("presenter_seen"), repr(time.time()))
         if view is not None and view[0] in issued:
-            self._raise_to(keys=[self._k("version")], args=[version])
-            self._run_publish(r, *view[1:])
+            now = repr(time.time())
+            self._restore_view(keys=[self._k("version"), self._k("live")],
+                               args=[_view_json(*view[1:]), version, now])
         if last_number:
             self._raise_to(keys=[self._k("last_number")], args=[last_number])
         if question is not None and not r.exists(self._k("qstate")):
-            self._raise_to(keys=[self._k("question_version")], args=[question_version])
             self._write_question(r, question)
-            r.incr(self._k("question_version"))
+            self._raise_to(keys=[self._k("question_version")], args=[question_version])  # nobody redraws
         if records and not r.exists(self._k("history")):
             r.rpush(self._k("history"), *[record_to_json(rec) for rec in records])
         if answered_number and answers:
@@ -380,7 +402,7 @@ class RedisClassroom:
             pipe.delete(self._k("live"), self._k("view"), self._k("followers"))
             version = pipe.execute()[0]
             with self._lock:
-                self._version = version
+                self._version, self._live_cache, self._last_question = version, None, None
             if self._file_current(r, close=True):  # the class is over: its question too
                 self._bump_question_version(r)
 
@@ -396,6 +418,8 @@ class RedisClassroom:
     def version(self) -> int:
         def work(r: redis.Redis) -> int:
             version = int(r.get(self._k("version")) or 0)
+            if version < self._version and self._in_grace():
+                return self._version
             self._version = max(self._version, version)
             return version
         return self._call(work, lambda: self._version)
@@ -407,6 +431,8 @@ class RedisClassroom:
             pipe.get(self._k("presenter_seen"))
             live, seen = pipe.execute()
             moment = time.time() if now is None else now
+            if not live and self._live_cache is not None and self._in_grace():
+                return self._live_cache[1]  # Redis was emptied: the class is being written back
             if not live or seen is None or moment - float(seen) > cls.PRESENTER_TIMEOUT:
                 return None
             cached = self._live_cache
@@ -542,6 +568,8 @@ class RedisClassroom:
             keys = [self._k("qstate"), self._k(f"answers:{number}"), self._k("last_number")]
             reply = self._answer(keys=keys, args=[number, student, index, qs.MAX_ANSWERS, KEY_TTL_SECONDS], client=r)
             reason = reply[0].decode()
+            if reason == "none" and self._in_grace():
+                raise cls.ClassroomPaused(cls.PAUSED)  # the question is being written back: answer again
             if reason != "ok":
                 raise qs.AnswerRefused(qs.REFUSALS[reason])
             with self._lock:
@@ -558,8 +586,11 @@ class RedisClassroom:
             pipe.hgetall(self._k("live"))
             pipe.get(self._k("presenter_seen"))
             (number, state, posed_at), live, seen = pipe.execute()
+            if number is None and self._last_question is not None and self._in_grace():
+                return self._last_question  # Redis was emptied: the class is being written back
             if (number is None or state not in (b"open", b"revealed") or not live or seen is None
                     or time.time() - float(seen) > cls.PRESENTER_TIMEOUT):
+                self._last_question = None
                 return None  # none once the class ended
             cached = self._question_cache  # a question's pictures are decoded once per replica, not per run
             if cached is None or cached[0] != (number, posed_at):
@@ -567,12 +598,15 @@ class RedisClassroom:
                 if text is None:
                     return None
                 cached = self._question_cache = ((number, posed_at), question_from_json(text))
-            return replace(cached[1], state=state.decode())
+            self._last_question = replace(cached[1], state=state.decode())
+            return self._last_question
         return self._call(work, lambda: None)
 
     def question_version(self) -> int:
         def work(r: redis.Redis) -> int:
             version = int(r.get(self._k("question_version")) or 0)
+            if version < self._question_version and self._in_grace():
+                return self._question_version
             self._question_version = max(self._question_version, version)
             return version
         return self._call(work, lambda: self._question_version)

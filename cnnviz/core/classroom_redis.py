@@ -12,7 +12,8 @@ followers are a sorted set scored by the time of their last "still here".
 
 **Redis unreachable.** Every call has short socket timeouts (:data:`SOCKET_TIMEOUT`) and a
 failure is remembered for :data:`RETRY_SECONDS`, so a page run never waits on a dead Redis
-more than once and never long: reads answer "nothing live" (each student's page works alone),
+more than once and never long: for the first :data:`BLIP_SECONDS` reads answer what the replica
+last saw (a restart bridged without every follower redrawing), then "nothing live" (each student's page works alone),
 :meth:`RedisClassroom.available` is False (the panels say classroom features are paused) and
 changes raise :class:`~cnnviz.core.classroom.ClassroomPaused` in words. After that the next
 call reconnects.
@@ -59,6 +60,11 @@ SOCKET_TIMEOUT = 0.2
 
 RETRY_SECONDS = 3.0
 """After a failed call, Redis is not asked again for this long (every read answers at once meanwhile)."""
+
+BLIP_SECONDS = 6.0
+"""For this long after Redis stopped answering, reads answer what this replica last saw (a Redis restarted by
+its supervisor is back within a second or two: followers keep their page instead of all redrawing it twice);
+after that they answer "nothing live" and the panels say classroom features are paused."""
 
 EPOCH_CHECK_SECONDS = 1.0
 """How often a replica checks that Redis still holds the data it wrote (an emptied Redis is written back)."""
@@ -225,6 +231,7 @@ class RedisClassroom:
         self._raise_to = client.register_script(_RAISE_TO)
         self._restore_view = client.register_script(_RESTORE_VIEW)
         self._grace_until = 0.0
+        self._down_since: float | None = None
         self._last_question: qs.Question | None = None
         self._lock = threading.Lock()
         self._down_until = 0.0
@@ -266,12 +273,21 @@ class RedisClassroom:
             return paused()
         try:
             self._check_epoch()
-            return work(self._r)
+            done = work(self._r)
+            self._down_since = None
+            return done
         except ERRORS:
             with self._lock:
-                self._down_until = time.monotonic() + RETRY_SECONDS
+                now = time.monotonic()
+                self._down_until = now + RETRY_SECONDS
+                self._down_since = now if self._down_since is None else self._down_since
                 self._epoch_checked = 0.0  # check (and write back) first thing once it answers again
             return paused()
+
+    def _blip(self) -> bool:
+        """Whether Redis stopped answering only moments ago (:data:`BLIP_SECONDS`)."""
+        since = self._down_since
+        return since is not None and time.monotonic() - since < BLIP_SECONDS
 
     def _in_grace(self) -> bool:
         return time.monotonic() < self._grace_until
@@ -443,7 +459,11 @@ class RedisClassroom:
                                             float(live[b"published_at"]))
             self._live_cache = ((live[b"version"], live[b"view"]), presentation)
             return presentation
-        return self._call(work, lambda: None)
+
+        def paused() -> cls.Presentation | None:
+            cached = self._live_cache
+            return cached[1] if cached is not None and self._blip() else None
+        return self._call(work, paused)
 
     # -- followers -------------------------------------------------------------------------
 
@@ -600,7 +620,7 @@ class RedisClassroom:
                 cached = self._question_cache = ((number, posed_at), question_from_json(text))
             self._last_question = replace(cached[1], state=state.decode())
             return self._last_question
-        return self._call(work, lambda: None)
+        return self._call(work, lambda: self._last_question if self._blip() else None)
 
     def question_version(self) -> int:
         def work(r: redis.Redis) -> int:

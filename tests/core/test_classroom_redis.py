@@ -181,3 +181,20 @@ def test_a_hung_redis_holds_a_call_up_at_most_its_timeout_once(own_redis):
     finally:
         own_redis.proc.send_signal(signal.SIGCONT)
     assert first < 3 * cr.SOCKET_TIMEOUT and after < 0.1, (first, after)
+
+
+def test_a_short_outage_keeps_what_followers_saw_a_long_one_pauses(own_redis, monkeypatch):
+    monkeypatch.setattr(cr, "BLIP_SECONDS", 1.0)
+    store, = replicas(own_redis, 1)
+    token = store.new_pass()
+    store.publish(token, "pooling", {"pool": "min"})
+    q = store.pose(token, free())
+    seen = store.presentation(), store.question()
+    own_redis.stop()
+    assert (store.presentation(), store.question()) == seen  # a blip: followers keep their page
+    assert not store.available()
+    time.sleep(1.1)
+    assert store.presentation() is None and store.question() is None  # a real outage: paused, said in words
+    own_redis.start()
+    wait_available(store)
+    assert store.presentation().params == {"pool": "min"} and store.question().number == q.number

@@ -216,7 +216,7 @@ def frame_run(page_name: str) -> None:
     presenting = is_presenter()
     paused = not store().available()
     with st.sidebar:
-        if paused:
+        if paused and not presenting:  # the presenter's own panel says it (it is redrawn every few seconds)
             paused_panel()
         if presenting:
             presenter_panel()
@@ -345,6 +345,8 @@ def _stop_following() -> None:
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
     store().still_presenting(st.session_state.get(PASS_KEY))
+    if not store().available():
+        st.warning(cls.PAUSED, icon=":material/cloud_off:")
     st.success(f"**Presenting** · {following()} following", icon=":material/cast:")
     st.page_link(frame.JOIN.path, label="Join screen", icon=frame.JOIN.icon)
     st.button("Stop presenting", icon=":material/stop_circle:", on_click=_stop_presenting, key="classroom_stop")

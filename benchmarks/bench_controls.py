@@ -13,7 +13,7 @@ Convolution page (/convolution)
   control             widget (key)                       driven by                       visible
   preset              selectbox conv_preset              open, click option              result
   typed kernel        text_area conv_kernel_text         fill, Ctrl+Enter                result
-  kernel cell         data_editor conv_kernel_grid__v*   dblclick centre cell, type, Enter result
+  kernel cell         pixel grid conv_kernel_grid_cells  focus, arrows to the centre, type, Enter result
   kernel rows/columns number_input conv_kernel_rows/cols fill 4 / 3, Enter               result
   weight              number_input conv_weight           fill, Enter                     result
   normalise           checkbox conv_normalise            click (kernel: Box blur 3x3)    result
@@ -196,23 +196,18 @@ def select(key: str, labels: list[str]):
     return step
 
 
-def cell(container: str, value):
-    """Double-click the kernel grid's centre cell (row 2, column 2; a canvas), type value(i), Enter."""
+def cell(grid_key: str, value):
+    """Keyboard only: focus the kernel's pixel grid, move to the centre cell (row 2, column 2), type value(i), Enter."""
     def step(page, i: int) -> None:
-        grid = page.locator(f".st-key-{container} [data-testid='stDataFrame']").first
-        editor = page.get_by_test_id("portal").locator(".gdg-input")
-        for _ in range(3):
-            box = grid.bounding_box()
-            page.mouse.dblclick(box["x"] + 44 + 22, box["y"] + 35 + 35 + 17)  # header 35 px, rows 35, columns 44
-            try:
-                editor.wait_for(state="visible", timeout=5000)
-                break
-            except Exception:  # noqa: BLE001 - the grid was not ready for input yet
-                page.keyboard.press("Escape")
-                page.wait_for_timeout(500)
-        editor.fill(str(value(i)))
+        grid = page.locator(f".st-key-{grid_key} [role='grid']")
+        grid.scroll_into_view_if_needed()
+        grid.focus()
+        page.keyboard.press("Control+Home")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.type(str(value(i)))
         arm(page, "Enter")
-        editor.press("Enter")
+        page.keyboard.press("Enter")
     return step
 
 
@@ -250,7 +245,7 @@ CONVOLUTION = [
     Control("preset (selectbox)", "result", select("conv_preset", PRESETS)),
     Control("typed kernel (Ctrl+Enter)", "result",
             typed("conv_kernel_text", lambda i: f"-1 -2 -1\n0 {i + 1} 0\n1 2 1", ctrl=True)),
-    Control("kernel cell (grid)", "result", cell("conv_kernel_grid", lambda i: i + 2)),
+    Control("kernel cell (grid)", "result", cell("conv_kernel_grid_cells", lambda i: i + 2)),
     Control("kernel rows (4/3)", "result", typed("conv_kernel_rows", lambda i: 4 - i % 2)),
     Control("kernel columns (4/3)", "result", typed("conv_kernel_cols", lambda i: 4 - i % 2)),
     Control("weight", "result", typed("conv_weight", lambda i: f"{1 + 0.5 * (i + 1):g}")),

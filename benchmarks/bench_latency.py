@@ -120,16 +120,16 @@ MATRIX_WATCH_JS = """
 
 
 def measure_matrix(page, url: str, edits: int) -> tuple[list[float], list[float]]:
-    """Pixels page: Enter in a grid cell -> the image beside it shows the new value (ms), and
-    Enter -> the moment st.data_editor sends the edit to the server (ms)."""
-    from tests.e2e.test_app_browser import _edit_cell
+    """Pixels page: Enter in a pixel-grid cell -> the image beside it shows the new value (ms), and
+    Enter -> the moment the grid sends the edit to the server (ms)."""
+    from tests.e2e.pixel_grid import type_value
 
     page.goto(f"{url}/pixels")
     wait_idle(page, timeout=120)
     page.evaluate(MATRIX_WATCH_JS)
     for value in range(10, 10 + edits):
         page.evaluate("window.__sends = []")
-        _edit_cell(page, "gray_editor", 0, 0, str(value))
+        type_value(page, "gray_editor", 0, 0, str(value))
     sends = page.evaluate("window.__sends")
     return page.evaluate("window.__edits"), sends
 
@@ -198,7 +198,7 @@ def main() -> int:
             matrix, sends = measure_matrix(page, url, min(args.edits, 10))
             summary("cnnviz Pixels matrix cell, alone", matrix)
             if sends:
-                print(f"{'  (of which st.data_editor waits before sending)':46s} median {statistics.median(sends):6.0f} ms")
+                print(f"{'  (of which the grid waits before sending)':46s} median {statistics.median(sends):6.0f} ms")
             students = Students(url, args.students, page="convolution", interval=args.interval,
                                 queries=["", "kernel=sobel_x", "kernel=gaussian_5", "kernel=sharpen&map=abs"]).start()
             time.sleep(3)
@@ -215,8 +215,7 @@ def main() -> int:
         print()
         print(f"cnnviz alone / minimal app:          {alone / minimal_alone:5.2f}x")
         print(f"cnnviz with {args.students} students / alone:     {loaded / alone:5.2f}x")
-        print("target: cnnviz median <= 150 ms, alone and with the class (the matrix cell includes "
-          "st.data_editor's own wait before it sends an edit, which no app code can shorten)")
+        print("target: cnnviz median <= 150 ms, alone and with the class")
     finally:
         stop_app(app)
         stop_app(minimal)

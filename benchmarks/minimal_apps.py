@@ -35,7 +35,6 @@ FRAGMENT = True
 
 _HEAD = '''
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz.core import convolution as conv
@@ -62,9 +61,12 @@ def remembered(name, key, build):
 '''
 
 CONVOLUTION_APP = _HEAD + '''
+from cnnviz.core.grid_edits import GridLimits
+from cnnviz.ui.pixel_grid import pixel_grid, signed_look
+
 ZOOM = 11
 if "conv_settings" not in ss:
-    ss.conv_settings, ss.conv_grid_version = conv.ConvolutionSettings(), 0
+    ss.conv_settings = conv.ConvolutionSettings()
 
 
 def use(**changes):
@@ -75,7 +77,6 @@ def new_kernel(kernel, **changes):
     use(kernel=kernel, **changes)
     ss.conv_kernel_text = kernels.format_kernel(kernel)
     ss.conv_kernel_rows, ss.conv_kernel_cols = kernel.shape
-    ss.conv_grid_version += 1  # a new grid for the new kernel
 
 
 def on_preset():
@@ -100,14 +101,9 @@ def on_size():
     new_kernel(resized, preset=None)
 
 
-def on_grid(editor_key):
-    kernel = ss.conv_settings.kernel.copy()
-    for row, changes in ss[editor_key].get("edited_rows", {}).items():
-        for col, value in changes.items():
-            if value is not None:
-                kernel[int(row), int(col)] = float(value)
-    use(kernel=kernel, preset=None)
-    ss.conv_kernel_text = kernels.format_kernel(kernel)
+def on_grid(edit):
+    use(kernel=edit.matrix, preset=None)
+    ss.conv_kernel_text = kernels.format_kernel(edit.matrix)
 
 
 def option(field):
@@ -130,12 +126,10 @@ def page():
         a, b = st.columns(2)
         a.number_input("Rows", 1, conv.MAX_KERNEL_SIDE, key="conv_kernel_rows", on_change=on_size)
         b.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key="conv_kernel_cols", on_change=on_size)
-        editor_key = f"conv_kernel_grid__v{ss.conv_grid_version}"
         with st.container(key="conv_kernel_grid"):
-            st.data_editor(pd.DataFrame(kernel, columns=[str(c) for c in range(kernel.shape[1])]), key=editor_key,
-                           on_change=on_grid, args=(editor_key,), num_rows="fixed", hide_index=True,
-                           column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
-                                          for c in range(kernel.shape[1])})
+            pixel_grid(kernel, key="conv_kernel_grid_cells", label="Kernel", current=lambda: ss.conv_settings.kernel,
+                       store=on_grid, limits=GridLimits(low=-1e6, high=1e6, whole=False, first_index=1),
+                       look=signed_look(float(np.abs(kernel).max())))
         st.text_area("…or type the kernel", key="conv_kernel_text", on_change=on_text)
         st.number_input("Weight", -conv.MAX_ABS_WEIGHT, conv.MAX_ABS_WEIGHT, step=0.1, format="%g",
                         **option("weight"))

@@ -8,6 +8,7 @@ from cnnviz.core import images
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import questions as ask
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import STAIRWELL, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.painted_image import report_when_painted
@@ -25,7 +26,7 @@ def current_result(image: np.ndarray):
     return (settings, *resources.convolution_result(image, settings))
 
 
-@st.fragment(key=lab.LAB)
+@anchored_fragment(key=lab.LAB)
 def lab_section(image_name: str, image: np.ndarray) -> None:
     """The kernel, its options and the result: one fragment, so an edit is one run. The result is
     drawn first; the explorer follows once the browser reports it painted."""
@@ -70,7 +71,7 @@ def results(image_name: str, image: np.ndarray) -> None:
                       "In the course, negative sums become 0 (black) and sums above 255 become 255 (white)."))
 
 
-@st.fragment(key=lab.EXPLORER)
+@anchored_fragment(key=lab.EXPLORER)
 def explorer(image_name: str, image: np.ndarray) -> None:
     """Behind one output pixel: follows the results once they are painted, and reruns alone on a pick."""
     lab.explaining()
@@ -103,7 +104,7 @@ def explorer(image_name: str, image: np.ndarray) -> None:
     lab.write_link(settings, st.session_state.get(lab.IMAGE_KEY, STAIRWELL), state.gray_matrix())
 
 
-@st.fragment(key=lab.IDLE)
+@anchored_fragment(key=lab.IDLE)
 def idle() -> None:
     """Nothing to show: what a paint report reruns when the explorer is already current."""
 

@@ -7,12 +7,14 @@ from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pixels_views as pv
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import UPLOAD, UPLOAD_NOTE, image_upload
-from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
+from cnnviz.ui.pixel_grid import channel_look, matrix_grid, set_matrix
 
 GRAY_EDITOR = "gray_editor"
-GRAY, RGB, ROUND_TRIP = "pixels_gray", "pixels_rgb", "pixels_round_trip"
-"""Keyed fragments: an edit reruns its own section and the round trip, which shows both matrices."""
+GRAY, RGB, ROUND_TRIP, IDLE = "pixels_gray", "pixels_rgb", "pixels_round_trip", "pixels_idle"
+"""Keyed fragments: an edit reruns its own section; the round trip, which shows both matrices, follows
+once the browser has painted the new image (pixels_views.follow_when_painted)."""
 
 frame.require_app_frame()
 pv.read_link(GRAY_EDITOR)
@@ -24,20 +26,21 @@ st.markdown(
 )
 
 
-@st.fragment(key=GRAY)
+@anchored_fragment(key=GRAY)
 def grayscale_section() -> None:
     st.header("A grayscale matrix", divider="gray")
     pv.gray_matrix_actions(GRAY_EDITOR, rerun=(GRAY, ROUND_TRIP))
     matrix = state.gray_matrix()
     left, right = st.columns([1.1, 1])
     with left:
-        st.caption("Click a cell, type a number from 0 to 255, press Enter. The image updates at once.")
-        matrix = matrix_editor(state.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
-                                  rerun=(GRAY, ROUND_TRIP),
-                                  height=min(38 * (matrix.shape[0] + 1), 520))
+        st.caption("Paint with the brush, or pick a cell and type a number from 0 to 255. The image updates at once.")
+        matrix = matrix_grid(state.GRAY_MATRIX_KEY, default=images.SMILEY, key=GRAY_EDITOR,
+                             label=f"Grayscale matrix, {matrix.shape[0]} by {matrix.shape[1]}, values 0 to 255",
+                             rerun=(GRAY,))
     with right:
         st.plotly_chart(matrices.matrix_heatmap(matrix, title=f"The same {matrix.shape[0]}x{matrix.shape[1]} matrix as an image", height=460),
                         key="gray_image", config={"displayModeBar": False})
+        pv.follow_when_painted("gray_image", ROUND_TRIP, IDLE)
     info = images.describe(matrix)
     st.markdown(f"Shape **{info['shape']}** · dtype **{info['dtype']}** · **{info['values']}** values, "
                 "one number per pixel. This matrix is kept while you visit the other pages, and "
@@ -48,11 +51,11 @@ def grayscale_section() -> None:
 
 def reset_rgb() -> None:
     for k in range(3):
-        set_matrix(state.RGB_MATRIX_KEY, images.RGB_GRID.copy(), editor_key=f"rgb_editor_{k}")
+        set_matrix(state.RGB_MATRIX_KEY, images.RGB_GRID.copy(), grid_key=f"rgb_editor_{k}")
     st.rerun([RGB, ROUND_TRIP])
 
 
-@st.fragment(key=RGB)
+@anchored_fragment(key=RGB)
 def rgb_section() -> None:
     st.header("A colour (RGB) matrix", divider="gray")
     st.markdown(
@@ -64,13 +67,14 @@ def rgb_section() -> None:
     for k, (column, name) in enumerate(zip(channels, ("Red", "Green", "Blue"))):
         with column:
             st.markdown(f"**{name} channel** `[:, :, {k}]`")
-            matrix_editor(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
-                             rerun=(RGB, ROUND_TRIP))
+            matrix_grid(state.RGB_MATRIX_KEY, default=images.RGB_GRID, key=f"rgb_editor_{k}", channel=k,
+                        label=f"{name} channel, 0 to 255", look=channel_look(k), rerun=(RGB,))
     rgb = state.rgb_matrix()
     left, right = st.columns([1, 1])
     with left:
         st.plotly_chart(matrices.rgb_figure(rgb, title=f"Shape {rgb.shape}: H x W x 3", height=380),
                         key="rgb_image", config={"displayModeBar": False})
+        pv.follow_when_painted("rgb_image", ROUND_TRIP, IDLE)
     with right:
         st.markdown("The same array as numpy prints it:")
         st.code(np.array2string(rgb, separator=", "), language="python")
@@ -78,7 +82,7 @@ def rgb_section() -> None:
     links.show("pixels", rgb=pv.travelling(rgb, "colour"))
 
 
-@st.fragment
+@anchored_fragment
 def image_section() -> None:
     st.header("Any picture is a matrix", divider="gray")
     options = [*images.BUILTIN_IMAGES, UPLOAD]
@@ -108,7 +112,7 @@ def image_section() -> None:
 
 
 
-@st.fragment(key=ROUND_TRIP)
+@anchored_fragment(key=ROUND_TRIP)
 def round_trip_section() -> None:
     st.header("Vice versa: image → file → matrix", divider="gray")
     st.markdown(
@@ -117,15 +121,22 @@ def round_trip_section() -> None:
         "margins, as floats 0..1 with an alpha channel), **not the 3x3 matrix**. Saving the matrix "
         "itself as a PNG with Pillow gives back exactly the same numbers."
     )
+    pv.round_trip_shows()
     for key, label, matrix in (("rgb", "RGB grid", state.rgb_matrix()),
                                ("gray", "grayscale matrix", state.gray_matrix())):
         pv.round_trip(key, label, matrix)
+
+
+@anchored_fragment(key=IDLE)
+def idle() -> None:
+    """Nothing to show: what a paint report reruns when the round trip is already current."""
 
 
 grayscale_section()
 rgb_section()
 image_section()
 round_trip_section()
+idle()
 links.caption([f"Matrices up to {share_link.MAX_LINK_SIDE}x{share_link.MAX_LINK_SIDE}, the picture and its zoom "
                "window travel in it; an uploaded picture does not."])
 links.sync("pixels")

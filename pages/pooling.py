@@ -7,6 +7,7 @@ from cnnviz.core import convolution, kernels, pooling
 from cnnviz.ui import frame, links, resources, state
 from cnnviz.ui import pooling_views as pv
 from cnnviz.ui import questions as ask
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import MY_MATRIX, STAIRWELL, image_link_value, input_image_picker, link_notes
 from cnnviz.ui.kernel_controls import kernel_controls
 from cnnviz.ui.pooling_views import STAGE_ZOOM, framed, pool_controls, shape_label, viewable, zoom
@@ -22,7 +23,7 @@ st.markdown(
 )
 
 
-@st.fragment
+@anchored_fragment
 def pipeline() -> None:
     left, right = st.columns([1, 2])
     with left:
@@ -46,7 +47,7 @@ def pipeline() -> None:
     shrink_section(image, settings)
 
 
-@st.fragment
+@anchored_fragment
 def pooling_lab(image: np.ndarray, settings: convolution.ConvolutionSettings) -> None:
     """Pool controls, the three panels and the explorer: a pool change reruns only this."""
     options = pool_controls()
@@ -71,7 +72,7 @@ def pooling_lab(image: np.ndarray, settings: convolution.ConvolutionSettings) ->
         links.show("pooling", row=None, col=None)
 
 
-@st.fragment
+@anchored_fragment
 def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings, options: dict,
                     pooled: pooling.Pooled) -> None:
     st.header("Window explorer", divider="gray")
@@ -120,7 +121,7 @@ def window_explorer(image: np.ndarray, settings: convolution.ConvolutionSettings
                  width="stretch", output_format="JPEG")
 
 
-@st.fragment
+@anchored_fragment
 def shrink_section(image: np.ndarray, settings) -> None:
     st.header("How a CNN shrinks an image", divider="gray")
     st.markdown("The course's CNN repeats **convolution (3x3, no padding)** and **2x2 max pooling** on a 28x28 "

@@ -121,29 +121,3 @@ def to_model_input(image: np.ndarray, *, invert: bool = False) -> np.ndarray:
                       preserve_range=True)
         gray = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
     return 255 - gray if invert else gray.astype(np.uint8)
-
-
-def draw_stroke(
-    image: np.ndarray,
-    start: tuple[float, float],
-    end: tuple[float, float] | None = None,
-    *,
-    radius: float = 1.0,
-    value: int = 255,
-) -> np.ndarray:
-    """A copy of ``image`` with a round brush stroke from ``start`` to ``end`` ((row, column)).
-
-    >>> draw_stroke(np.zeros((5, 5), np.uint8), (2, 2), radius=0)[2]
-    array([  0,   0, 255,   0,   0], dtype=uint8)
-    """
-    image = np.array(image, dtype=np.uint8, copy=True)
-    end = start if end is None else end
-    (r0, c0), (r1, c1) = start, end
-    steps = int(np.ceil(max(abs(r1 - r0), abs(c1 - c0)) * 2)) + 1
-    rows, cols = np.mgrid[0:image.shape[0], 0:image.shape[1]]
-    mask = np.zeros(image.shape, dtype=bool)
-    for t in np.linspace(0.0, 1.0, steps):
-        r, c = r0 + t * (r1 - r0), c0 + t * (c1 - c0)
-        mask |= (rows - r) ** 2 + (cols - c) ** 2 <= radius ** 2 + 1e-9
-    image[mask] = np.uint8(value)
-    return image

@@ -5,20 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_image_coordinates import streamlit_image_coordinates
 
 from cnnviz.core import activation_inputs as act
-from cnnviz.core import images, share_link
-from cnnviz.core.activation_inputs import draw_stroke, to_model_input
+from cnnviz.core import share_link
+from cnnviz.core.activation_inputs import to_model_input
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.figures import network
 from cnnviz.ui import frame, links, state
+from cnnviz.ui.fragments import anchored_fragment
 from cnnviz.ui.image_inputs import image_upload
-from cnnviz.ui.matrix_editor import matrix_editor, set_matrix
+from cnnviz.ui.pixel_grid import DRAWING_HELP, drawing_look, matrix_grid, set_matrix
 
 DRAW_EDITOR = "act_draw_editor"
-DRAW_SCALE = 12
-"""Each of the 28x28 pixels is drawn as a 12x12 block (a 336-pixel canvas)."""
 NO_PLOT_BAR = {"displayModeBar": False}
 VIEW_LABELS = dict(zip(share_link.VIEWS, ("Activation grid", "All filters of one layer", "Learned kernels",
                                           "Predictions", "Draw your own")))
@@ -119,7 +117,7 @@ def seed_filter(max_filter: int) -> None:
 
 
 def _set_drawing(image: np.ndarray) -> None:
-    set_matrix(state.DRAWING_KEY, image, editor_key=DRAW_EDITOR)
+    set_matrix(state.DRAWING_KEY, image, grid_key=DRAW_EDITOR)
 
 
 def _drawing_input(start: np.ndarray | None) -> np.ndarray:
@@ -132,32 +130,19 @@ def _drawing_input(start: np.ndarray | None) -> np.ndarray:
         _set_drawing(start)
     if b3.button("Invert", key="act_draw_invert", help="255 − value: the negative."):
         _set_drawing(255 - drawing)
-    m1, m2 = st.columns(2)
-    erase = m1.toggle("Erase", key="act_draw_erase", help="Off: paint white. On: paint black.")
-    radius = m2.slider("Brush", 0.5, 3.0, 1.2, 0.1, key="act_draw_radius", help="Brush radius in pixels.")
-    drawing = state.drawing(start)
-    st.caption("Click or drag on the image to paint.")
-    value = streamlit_image_coordinates(images.enlarge(drawing, DRAW_SCALE), key="act_canvas",
-                                        click_and_drag=True, width="stretch", cursor="crosshair")
-    if value and value.get("unix_time") != st.session_state.get("act_canvas__seen"):
-        st.session_state["act_canvas__seen"] = value.get("unix_time")
-        size = 28 / float(value.get("width") or 28 * DRAW_SCALE)
-        points = [(value[f"y{s}"] * size - 0.5, value[f"x{s}"] * size - 0.5) for s in ("1", "2")] \
-            if "x1" in value else [(value["y"] * size - 0.5, value["x"] * size - 0.5)] * 2
-        _set_drawing(draw_stroke(drawing, points[0], points[1], radius=radius, value=0 if erase else 255))
-        st.rerun(scope="fragment")
-    with st.expander("Upload a picture or edit the numbers"):
+    matrix_grid(state.DRAWING_KEY, default=drawing, key=DRAW_EDITOR, look=drawing_look(), help_text=DRAWING_HELP,
+                label="Your 28 by 28 drawing, values 0 (black) to 255 (white)")
+    with st.expander("Upload a picture"):
         invert = st.toggle("Invert the picture (dark object on a light background)", key="act_draw_upload_invert")
         decoded = image_upload("act_draw_upload", label="A PNG or JPEG, made 28x28 grayscale")
         if decoded is not None and st.session_state.get("act_draw_upload__used") != (id(decoded), invert):
             st.session_state["act_draw_upload__used"] = (id(decoded), invert)
             _set_drawing(to_model_input(decoded.array, invert=invert))
             st.rerun(scope="fragment")
-        matrix_editor(state.DRAWING_KEY, default=drawing, key=DRAW_EDITOR, height=400)
     return state.drawing(start)
 
 
-@st.fragment
+@anchored_fragment
 def activation_playground(explorer, layers: list[str], filter_index: int, *, colorscale: str,
                           scale: str, input_axes: bool, start: np.ndarray | None = None) -> None:
     """Draw or edit a 28x28 image and see its activation maps and the prediction at once."""

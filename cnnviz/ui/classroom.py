@@ -24,6 +24,7 @@ import streamlit as st
 
 from cnnviz.core import classroom as cls
 from cnnviz.ui import frame, links
+from cnnviz.ui.fragments import anchored_fragment
 
 PRESENTER_KEY_ENV = "CNNVIZ_PRESENTER_KEY"
 """The presenter key set by the server's operator (one is generated and logged when unset)."""
@@ -235,7 +236,7 @@ def frame_run(page_name: str) -> None:
     questions.card(presenting)  # the question to the class, above the page
 
 
-@st.fragment(run_every=cls.PAUSED_POLL_SECONDS)
+@anchored_fragment(run_every=cls.PAUSED_POLL_SECONDS)
 def paused_panel() -> None:
     """The shared store cannot be reached: say that classroom features are paused (the page works alone),
     and redraw the page once it is back."""
@@ -244,7 +245,7 @@ def paused_panel() -> None:
     st.warning(cls.PAUSED, icon=":material/cloud_off:")
 
 
-@st.fragment(run_every=cls.IDLE_POLL_SECONDS)
+@anchored_fragment(run_every=cls.IDLE_POLL_SECONDS)
 def idle_panel() -> None:
     """No presentation live: ask now and then whether one started (then the page shows the follow panel)."""
     if store().presentation() is not None:
@@ -299,7 +300,7 @@ def _take(live: cls.Presentation | None) -> None:
         st.rerun()
 
 
-@st.fragment(run_every=cls.FOLLOW_POLL_SECONDS)
+@anchored_fragment(run_every=cls.FOLLOW_POLL_SECONDS)
 def follow_poll() -> None:
     """Every second while a presentation is live: anything new? (it draws nothing, so it costs little)."""
     live = store().presentation()
@@ -341,7 +342,7 @@ def _stop_following() -> None:
     store().stopped_following(_follower())
 
 
-@st.fragment(run_every=cls.PRESENTER_POLL_SECONDS)
+@anchored_fragment(run_every=cls.PRESENTER_POLL_SECONDS)
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
     store().still_presenting(st.session_state.get(PASS_KEY))
@@ -384,7 +385,7 @@ def public_url() -> tuple[str, bool]:
     return address, not (host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127."))
 
 
-@st.fragment(run_every=2)
+@anchored_fragment(run_every=2)
 def join_count() -> None:
     """How many follow, large, for the join screen (updated every 2 s)."""
     live = store().presentation() is not None

@@ -15,7 +15,7 @@ from cnnviz.core import explain, images, share_link
 from cnnviz.figures import convolution as conv_figures
 from cnnviz.ui import kernel_controls, links, resources, state
 from cnnviz.ui.image_inputs import MY_MATRIX, image_from_link, image_link_value
-from cnnviz.ui.matrix_editor import set_matrix
+from cnnviz.ui.pixel_grid import set_matrix
 
 IMAGE_KEY, PIXEL_KEY = "conv_image", "conv_pixel"
 DEFAULT_PIXEL = (333, 165)

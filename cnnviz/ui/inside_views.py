@@ -19,6 +19,7 @@ from cnnviz.core.activation_inputs import COURSE_LABEL
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.ml.forward_pass import NetworkTrace, Pass
 from cnnviz.ui import activation_views, frame, links, models, resources, state
+from cnnviz.ui.fragments import anchored_fragment
 
 PAGE = "inside"
 """This page's name in links."""
@@ -234,7 +235,7 @@ def _scale_caption(trace: NetworkTrace, run: Pass, layer: int, limit: float) -> 
     return f"white 0 … red {limit:.3g}" if low >= 0 else f"blue −{limit:.3g} … white 0 … red +{limit:.3g}"
 
 
-@st.fragment
+@anchored_fragment
 def image_pass_and_explanation(trace: NetworkTrace, fashion, model_name: str) -> None:
     """The image, its whole pass and the explained value: choosing another image or clicking a value
     reruns only this part of the page, not the model picker above it."""

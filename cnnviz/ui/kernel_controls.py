@@ -8,15 +8,21 @@ controls reruns (put the result in the same fragment: one run per edit).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz.core import convolution as conv
 from cnnviz.core import kernels
+from cnnviz.core.grid_edits import GridEdit, GridLimits
 from cnnviz.ui import state
+from cnnviz.ui.pixel_grid import pixel_grid, reset_grid, signed_look
 
 CUSTOM_KERNEL = "custom"
 """Preset picker entry meaning "the kernel I typed or edited"."""
+
+KERNEL_LIMITS = GridLimits(low=-kernels.MAX_ABS_ENTRY, high=kernels.MAX_ABS_ENTRY, whole=False, first_index=1)
+"""A kernel cell: any number up to a million in size, fractions allowed; rows and columns counted from 1."""
+KERNEL_HELP = ("Drag to paint cells with the brush value. Click a cell (or move with the arrow keys) and type a "
+               "number such as -2, 0.5 or 1/9, Enter to keep it, Esc to cancel. Ctrl+Z undoes the last edit.")
 
 
 def _use_kernel(kernel, *, text: str | None = None, preset: str | None = None) -> None:
@@ -45,22 +51,22 @@ def _on_kernel_text(widget_key: str) -> None:
     _use_kernel(kernel, text=text)
 
 
-def _on_kernel_grid(editor_key: str, shown: np.ndarray) -> None:
-    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
-    rows = shown.astype(object)  # the edit applies to the grid the student saw
-    for row, changes in edits.items():
-        for col, value in changes.items():
-            rows[int(row), int(col)] = value
-    problems = [f"Row {r + 1}, column {c + 1} is empty: type a number."
-                for (r, c), v in np.ndenumerate(rows) if v is None]
+def _on_kernel_grid(edit: GridEdit, key: str) -> None:
+    """A stroke or typed value in the kernel grid (checked by :func:`cnnviz.core.grid_edits.apply_edit`)."""
     try:
-        if problems:
-            raise kernels.KernelError(problems[0])
-        kernel = kernels.check_grid([[float(v) for v in row] for row in rows])
-    except (kernels.KernelError, TypeError, ValueError) as exc:
-        state.refuse_kernel(str(exc), rebuild_grid=True)
+        kernel = kernels.check_grid(edit.matrix.tolist())
+    except kernels.KernelError as exc:
+        state.refuse_kernel(str(exc))
         return
     _use_kernel(kernel)
+    # The grid shows this kernel already: never deferred, and its undo history stays.
+    st.session_state[f"{key}_kernel_grid__drawn"] = (state.kernel_version(), kernel.copy())
+    st.session_state[f"{_grid_key(key)}__own"] = state.kernel_version()
+
+
+def _grid_key(key: str) -> str:
+    """The kernel grid component's key in ``kernel_controls(key)``."""
+    return f"{key}_kernel_grid_cells"
 
 
 def _on_kernel_size(rows_key: str, cols_key: str) -> None:
@@ -116,9 +122,10 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
     ``{key}_weight``, ``{key}_normalise``, ``{key}_flip``, ``{key}_channels``, ``{key}_mapping``.
     An edit reruns the enclosing fragment (or the page): draw the result in the same one.
 
-    ``defer_grid`` keeps the kernel grid on screen as it is when the kernel changes, until
-    :func:`show_new_grid` (call it once the new result is painted, then rerun): a new grid is a
-    new table in the browser (tens of milliseconds), which would hold the new result back.
+    ``defer_grid`` keeps the kernel grid on screen as it is when the kernel changes from outside
+    the grid (a preset, typed text, a new size), until :func:`show_new_grid` (call it once the new
+    result is painted, then rerun), so the result is drawn first. An edit in the grid is on
+    screen already and is never deferred.
     """
 
     def rerunning(callback, *args) -> dict:
@@ -148,15 +155,17 @@ def kernel_controls(key: str, *, show_channels: bool = True, show_mapping: bool 
                     help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
     c2.number_input("Columns", 1, conv.MAX_KERNEL_SIDE, key=cols_key, **rerunning(_on_kernel_size, rows_key, cols_key),
                     help="1 to 15. New cells are 0; shrinking keeps the top-left part.")
-    editor_key = f"{key}_kernel_grid__v{grid_version}"
-    frame = pd.DataFrame(grid_kernel, columns=[str(c) for c in range(grid_kernel.shape[1])])
+    grid_key = _grid_key(key)
+    shown_key = f"{grid_key}__shown_version"
+    if st.session_state.get(shown_key) != grid_version:
+        if st.session_state.get(shown_key) is not None and st.session_state.get(f"{grid_key}__own") != grid_version:
+            reset_grid(grid_key)  # a preset, a typed kernel or a new size: the undo history is of another kernel
+        st.session_state[shown_key] = grid_version
     with st.container(key=f"{key}_kernel_grid"):
-        st.data_editor(
-            frame, key=editor_key, **rerunning(_on_kernel_grid, editor_key, grid_kernel), num_rows="fixed",
-            hide_index=True,
-            column_config={str(c): st.column_config.NumberColumn(str(c + 1), width=44, format="%g")
-                           for c in range(grid_kernel.shape[1])},
-        )
+        pixel_grid(grid_kernel, key=grid_key, label=f"Kernel, {grid_kernel.shape[0]} by {grid_kernel.shape[1]}",
+                   current=lambda: state.convolution_settings().kernel,
+                   store=lambda edit: _on_kernel_grid(edit, key), limits=KERNEL_LIMITS,
+                   look=signed_look(float(np.abs(grid_kernel).max())), help_text=KERNEL_HELP)
     text_key = f"{key}_kernel_text"
     _seed(text_key, state.kernel_text())
     st.text_area(

@@ -9,10 +9,35 @@ import streamlit as st
 from cnnviz.core import images, share_link
 from cnnviz.figures import matrices
 from cnnviz.ui import links, resources, state
-from cnnviz.ui.matrix_editor import set_matrix
+from cnnviz.ui.painted_image import report_when_painted
+from cnnviz.ui.pixel_grid import set_matrix
 
 RGB_EDITORS = tuple(f"rgb_editor_{k}" for k in range(3))
 PICTURE_KEY, ZOOM_KEY, TOP_KEY, LEFT_KEY = "pixels_picture", "pixels_zoom_size", "pixels_top", "pixels_left"
+ROUND_TRIP_SHOWS_KEY = "pixels_round_trip_shows"
+"""Digests of the two matrices the round trip section shows now."""
+
+
+def _both_matrices() -> tuple[str, str]:
+    return resources.image_digest(state.gray_matrix()), resources.image_digest(state.rgb_matrix())
+
+
+def round_trip_shows() -> None:
+    """Record, in the round trip section, which matrices it shows."""
+    st.session_state[ROUND_TRIP_SHOWS_KEY] = _both_matrices()
+
+
+def follow_when_painted(chart_key: str, round_trip: str, idle: str) -> None:
+    """Mount after the chart keyed ``chart_key``: once the browser has painted it, rerun the ``round_trip`` fragment
+    if it shows an older matrix, else only the empty ``idle`` one.
+
+    A matrix edit then shows its image first: the course's matplotlib round trip (a savefig, tens to
+    hundreds of milliseconds) no longer stands between the stroke and the picture.
+    """
+    def follow() -> None:
+        st.rerun([round_trip] if st.session_state.get(ROUND_TRIP_SHOWS_KEY) != _both_matrices() else [idle])
+
+    report_when_painted(container=chart_key, key=f"{chart_key}_painted", on_painted=follow)
 
 
 def read_link(gray_editor: str) -> None:
@@ -22,10 +47,10 @@ def read_link(gray_editor: str) -> None:
         return
     values = view.values
     if "gray" in values:
-        set_matrix(state.GRAY_MATRIX_KEY, values["gray"], editor_key=gray_editor)
+        set_matrix(state.GRAY_MATRIX_KEY, values["gray"], grid_key=gray_editor)
     if "rgb" in values:
         for editor in RGB_EDITORS:
-            set_matrix(state.RGB_MATRIX_KEY, values["rgb"], editor_key=editor)
+            set_matrix(state.RGB_MATRIX_KEY, values["rgb"], grid_key=editor)
     name = share_link.BUILTIN_SLUGS[values.get("img", share_link.image_slug(images.DEFAULT_BUILTIN))]
     st.session_state[PICTURE_KEY] = name
     links.reset_absent(view, {"zoom": ZOOM_KEY, "top": TOP_KEY, "left": LEFT_KEY}, values)
@@ -57,7 +82,7 @@ def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
     matrix = state.gray_matrix()
 
     def replace_matrix(make) -> None:
-        set_matrix(state.GRAY_MATRIX_KEY, make(state.gray_matrix()), editor_key=editor_key)
+        set_matrix(state.GRAY_MATRIX_KEY, make(state.gray_matrix()), grid_key=editor_key)
         for key in ("gray_rows", "gray_cols"):  # re-read the size from the new matrix
             st.session_state.pop(key, None)
         st.rerun(list(rerun))
@@ -65,7 +90,7 @@ def gray_matrix_actions(editor_key: str, *, rerun: tuple[str, ...]) -> None:
     def resize() -> None:
         shape = (st.session_state["gray_rows"], st.session_state["gray_cols"])
         set_matrix(state.GRAY_MATRIX_KEY, images.resize_matrix(state.gray_matrix(), *shape),
-                      editor_key=editor_key)
+                      grid_key=editor_key)
         st.rerun(list(rerun))
 
     c1, c2, c3, _ = st.columns([1, 1, 1, 3])

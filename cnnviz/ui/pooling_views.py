@@ -8,7 +8,7 @@ import streamlit as st
 from cnnviz.core import convolution, images, pooling
 from cnnviz.ui import links, state
 from cnnviz.ui.image_inputs import image_from_link
-from cnnviz.ui.matrix_editor import set_matrix
+from cnnviz.ui.pixel_grid import set_matrix
 
 MODE_LABELS = {"max": "Max (the course)", "average": "Average", "min": "Min"}
 EDGE_LABELS = {"valid": "Valid: drop windows that stick out", "same": "Same: pad bottom/right, as Keras"}

@@ -27,6 +27,7 @@ import streamlit as st
 from cnnviz.core import convolution, images, kernels
 from cnnviz.core import questions as qs
 from cnnviz.ui import classroom, links, resources
+from cnnviz.ui.fragments import anchored_fragment
 
 OFFER_KEY = "questions_offer"
 """(page, a function building the question about its view): set by the page's last run."""
@@ -285,7 +286,7 @@ def _choice_body(question: qs.Question, index: int, tally: qs.Tally | None) -> N
             st.success("The right answer", icon=":material/check_circle:")
 
 
-@st.fragment(run_every=PRESENTER_REFRESH_SECONDS)
+@anchored_fragment(run_every=PRESENTER_REFRESH_SECONDS)
 def projector_card() -> None:
     """The projector: the question, how many answered (not what), then on reveal the distribution."""
     if st.session_state.pop(REDRAW_KEY, False):
@@ -327,7 +328,7 @@ def _presenter_acts(action: str, number: int) -> None:
         pass  # another presenter's tab moved on (or ended the class): the card redraws what is current
 
 
-@st.fragment
+@anchored_fragment
 def student_card(student: str) -> None:
     """A student's question: the choices in this student's own order; answering reruns only this."""
     store = classroom.store()

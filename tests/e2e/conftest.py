@@ -103,6 +103,22 @@ def assert_no_exception(page) -> None:
     assert not texts, f"exception shown on the page: {texts}"
 
 
+def watch_frontend_errors(page) -> list[str]:
+    """Start recording the errors of the page's own code: uncaught exceptions, and Streamlit's
+    "Bad delta path" (an element sent to a position the browser does not have; the whole app is
+    gone after it). Returns the list the errors are appended to; see :func:`assert_no_frontend_error`."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"[:500]))
+    page.on("console", lambda message: errors.append(f"console: {message.text}"[:500])
+            if message.type == "error" and "Bad delta path" in message.text else None)
+    return errors
+
+
+def assert_no_frontend_error(errors: list[str], where: str = "") -> None:
+    """None of the errors :func:`watch_frontend_errors` records happened."""
+    assert not errors, f"the browser's app failed{' ' + where if where else ''}: {errors[:3]}"
+
+
 PRESENTER_KEY = "classroom-test-key"
 """The presenter key of the classroom tests' server (:func:`class_url`)."""
 

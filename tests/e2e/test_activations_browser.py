@@ -1,8 +1,9 @@
 """Browser tests of the Activations page: the course's grid, changing the class, a bad upload,
-and a learned kernel opened in the Convolution lab."""
+a learned kernel opened in the Convolution lab, and a freehand drawing."""
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlparse
 
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+from tests.e2e.pixel_grid import stroke, values
 
 GRID = ".st-key-act_grid"
 ROW_LABELS = f"{GRID} .ytick text"  # the grid's row labels ("#0 Ankle boot", one per image)
@@ -110,3 +112,34 @@ def learned_kernel_text(k: int) -> str:
 
     kernels, _ = ActivationModel(load_shipped("cnn")).first_conv_kernels()
     return format_kernel(kernels[k])
+
+
+def said(page) -> str:
+    """The drawing tab's sentence "The model says <class> (<p>%)"."""
+    return page.get_by_text("The model says").first.inner_text()
+
+
+@pytest.mark.browser
+def test_a_freehand_curve_on_the_drawing_changes_the_prediction(page, app_url, data_dir):
+    """Clear the 28x28 drawing, drag an oval: the cells under the stroke turn white (a curve, not a
+    straight line), the prediction and the maps change; Ctrl+Z takes the stroke back."""
+    open_page(page, app_url, "activations")
+    page.get_by_role("tab", name="Draw your own").click()
+    wait_idle(page, timeout=120)
+    page.locator(".st-key-act_draw_clear button").first.click()
+    wait_idle(page)
+    assert all(v == "0" for row in values(page, "act_draw_editor") for v in row)
+    cleared, maps = said(page), page.locator(".st-key-act_draw_grid").screenshot()
+    oval = [(14 + 11 * math.sin(a / 40 * 2 * math.pi), 14 + 8 * math.cos(a / 40 * 2 * math.pi)) for a in range(41)]
+    stroke(page, "act_draw_editor", oval)
+    drawn = values(page, "act_draw_editor")
+    assert drawn[3][14] == "255" and drawn[25][14] == "255" and drawn[14][22] == "255" and drawn[14][6] == "255"
+    assert drawn[14][14] == "0"  # a curve round the middle, not a line through it
+    expect(page.get_by_text("The model says").first).not_to_have_text(cleared, timeout=LONG)
+    assert page.locator(".st-key-act_draw_grid").screenshot() != maps
+    assert_no_exception(page)
+    page.locator(".st-key-act_draw_editor [role='grid']").focus()
+    page.keyboard.press("Control+z")
+    wait_idle(page)
+    assert all(v == "0" for row in values(page, "act_draw_editor") for v in row)
+    expect(page.get_by_text("The model says").first).to_have_text(cleared, timeout=LONG)

@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     wait_healthy,
     wait_idle,
 )
+from tests.e2e.pixel_grid import grid, stroke, type_value, values
 
 pytestmark = pytest.mark.browser
 
@@ -47,65 +48,132 @@ def test_first_visit_by_page_url_runs_inside_the_app(page, tmp_path):
         stop_app(proc)
 
 
-def _edit_cell(page, editor_prefix: str, row: int, col: int, text: str) -> None:
-    """Type ``text`` into a cell of the data editor whose key starts with ``editor_prefix``.
-
-    The grid is drawn on a canvas: click its first cell, move with the arrow keys,
-    press Enter to open the cell editor, type, press Enter.
-    """
-    editor = page.locator(f"[class*='st-key-{editor_prefix}__v']").first
-    cell_input = page.get_by_test_id("portal").locator(".gdg-input")
-    for attempt in range(3):
-        grid = editor.get_by_test_id("stDataFrame").bounding_box()
-        page.mouse.click(grid["x"] + 70, grid["y"] + 35 + 17)  # header row is 35 px; index column < 60 px
-        for _ in range(col):
-            page.keyboard.press("ArrowRight")
-        for _ in range(row):
-            page.keyboard.press("ArrowDown")
-        page.keyboard.press("Enter")
-        try:
-            cell_input.wait_for(state="visible", timeout=5000)
-            break
-        except Exception:  # the grid was not ready for input yet: try again
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(500)
-    cell_input.fill(text)
-    cell_input.press("Enter")
-    wait_idle(page)
-
-
 def _heatmap_texts(page, key: str) -> list[str]:
     """The numbers printed in the cells of the Plotly heatmap with widget key ``key``, row by row."""
     return page.locator(f".st-key-{key} .heatmap-label").evaluate_all("els => els.map(e => e.textContent)")
 
 
-def test_editing_a_cell_changes_the_image(page, app_url):
-    """Type 200 into row 0, column 0: the image beside the grid shows 200 there, and the
-    round trip further down saves the edited matrix, not the old one."""
+def _wait_for_heatmap(page, key: str, index: int, text: str) -> None:
+    """Plotly may still be swapping the old drawing for the new one: wait for cell ``index`` to read ``text``."""
+    page.wait_for_function(
+        "([key, i, text]) => { const t = document.querySelectorAll(`.st-key-${key} .heatmap-label`);"
+        " return t.length > i && t[i].textContent === text; }", arg=[key, index, text], timeout=15000)
+
+
+def test_the_matrix_grid_is_a_labelled_grid(page, app_url):
+    """The grayscale matrix is an ARIA grid: its name, and each cell's row, column and value."""
+    open_page(page, app_url, "pixels")
+    gray = grid(page, "gray_editor")
+    assert gray.get_attribute("aria-label") == "Grayscale matrix, 10 by 10, values 0 to 255"
+    assert gray.locator("#pg-1-1").get_attribute("aria-label") == "Row 1, column 1: 255"
+    assert gray.locator("#pg-1-1").inner_text() == "255"  # the number is drawn in the cell
+    assert gray.locator("[role='gridcell']").count() == 100
+    assert grid(page, "rgb_editor_0").get_attribute("aria-label") == "Red channel, 0 to 255"
+
+
+def test_typing_a_value_with_the_keyboard_changes_the_image(page, app_url):
+    """Keyboard only: move to row 0, column 0, type 200, Enter. The image beside the grid shows 200
+    there, and the round trip further down saves the edited matrix, not the old one."""
     open_page(page, app_url, "pixels")
     before = _heatmap_texts(page, "gray_image")
     assert before[:3] == ["0", "0", "0"] and "200" not in before
     saved = page.locator(".st-key-round_trip_gray img").get_attribute("src")
-    _edit_cell(page, "gray_editor", 0, 0, "200")
-    page.wait_for_function(  # Plotly may still be swapping the old drawing for the new one
-        "([key, n]) => { const t = document.querySelectorAll(`.st-key-${key} .heatmap-label`);"
-        " return t.length === n && t[0].textContent === '200'; }", arg=["gray_image", len(before)], timeout=15000)
+    type_value(page, "gray_editor", 0, 0, "200")
+    _wait_for_heatmap(page, "gray_image", 0, "200")
     after = _heatmap_texts(page, "gray_image")
     assert after[0] == "200" and after[1:] == before[1:]
-    assert page.locator(".st-key-round_trip_gray img").get_attribute("src") != saved
+    assert values(page, "gray_editor")[0][0] == "200"
+    # The round trip follows once the new image is painted (a second run).
+    page.wait_for_function("old => { const i = document.querySelector('.st-key-round_trip_gray img');"
+                           " return i && i.getAttribute('src') !== old; }", arg=saved, timeout=20000)
     assert "identical to the matrix: yes" in page.locator(".st-key-round_trip_gray").inner_text()
+    assert "gray=" in page.url  # the link carries the edited matrix
+    # Escape cancels a value being typed.
+    grid(page, "gray_editor").focus()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("17")
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    assert values(page, "gray_editor")[0][0] == "200" and _heatmap_texts(page, "gray_image")[0] == "200"
+    assert_no_exception(page)
+
+
+def test_a_paint_stroke_changes_the_image_and_undo_takes_it_back(page, app_url):
+    """Drag across row 0 with the white brush: the cells and the image turn 255; Ctrl+Z restores them."""
+    open_page(page, app_url, "pixels")
+    before = _heatmap_texts(page, "gray_image")
+    url = page.url
+    stroke(page, "gray_editor", [(0.5, 0.5), (0.5, 2.5), (0.5, 4.5)])  # the brush starts at 255
+    _wait_for_heatmap(page, "gray_image", 4, "255")
+    after = _heatmap_texts(page, "gray_image")
+    assert after[:5] == ["255"] * 5 and after[5:] == before[5:]
+    assert values(page, "gray_editor")[0][:5] == ["255"] * 5
+    assert page.url != url and "gray=" in page.url
+    page.keyboard.press("Control+z")
+    wait_idle(page)
+    _wait_for_heatmap(page, "gray_image", 4, "0")
+    assert _heatmap_texts(page, "gray_image") == before
+    assert values(page, "gray_editor")[0][:5] == ["0"] * 5
+    # A stroke with another brush: the 128 swatch, then paint a column.
+    page.locator(".st-key-gray_editor .pg-swatch", has_text="128").click()
+    stroke(page, "gray_editor", [(0.5, 9.5), (3.5, 9.5)])
+    _wait_for_heatmap(page, "gray_image", 39, "128")
+    assert [row[9] for row in values(page, "gray_editor")[:4]] == ["128"] * 4
+    assert_no_exception(page)
+
+
+def test_a_larger_grid_gets_brush_sizes(page, app_url):
+    """Grown to 20x20 (black cells added), the grid offers brush sizes; a 3-cell brush paints a band 3 cells high."""
+    open_page(page, app_url, "pixels")
+    assert page.locator(".st-key-gray_editor select").count() == 0  # 10x10: one cell at a time
+    for key in ("gray_rows", "gray_cols"):
+        page.locator(f".st-key-{key} input").fill("20")
+        page.keyboard.press("Enter")
+        wait_idle(page)
+    assert grid(page, "gray_editor").locator("[role='gridcell']").count() == 400
+    size = page.locator(".st-key-gray_editor select")
+    size.select_option("3")
+    stroke(page, "gray_editor", [(15.5, 2.5), (15.5, 12.5)])
+    painted = values(page, "gray_editor")
+    assert [painted[r][7] for r in (13, 14, 15, 16, 17)] == ["0", "255", "255", "255", "0"]
+    assert_no_exception(page)
+
+
+def test_quick_strokes_in_a_row_are_all_kept(page, app_url):
+    """Three strokes without waiting for the server: every one reaches the matrix (none replaces another)."""
+    open_page(page, app_url, "pixels")
+    for row in (0, 3, 9):
+        stroke(page, "gray_editor", [(row + 0.5, 0.5), (row + 0.5, 9.5)], wait=False)
+    wait_idle(page)
+    _wait_for_heatmap(page, "gray_image", 99, "255")
+    texts = _heatmap_texts(page, "gray_image")
+    for row in (0, 3, 9):
+        assert texts[10 * row:10 * row + 10] == ["255"] * 10, f"row {row}"
+        assert values(page, "gray_editor")[row] == ["255"] * 10
     assert_no_exception(page)
 
 
 def test_garbage_in_a_cell_is_refused_with_a_message(page, app_url):
-    """Typing text into a cell keeps its last value and says why, in words."""
+    """Typing text into a cell keeps its last value and says why, in words; 999 is clipped."""
     open_page(page, app_url, "pixels")
     before = _heatmap_texts(page, "gray_image")
-    _edit_cell(page, "gray_editor", 1, 1, "lots")
+    type_value(page, "gray_editor", 1, 1, "lots")
     warning = page.get_by_test_id("stAlertContentWarning").first
     assert re.search(r"Row 1, column 1: 'lots' is not a number", warning.inner_text())
     assert _heatmap_texts(page, "gray_image") == before
-    _edit_cell(page, "gray_editor", 0, 1, "999")
+    assert values(page, "gray_editor")[1][1] == "255"
+    type_value(page, "gray_editor", 0, 1, "999")
     assert "clipped to 255" in page.get_by_test_id("stAlertContentWarning").first.inner_text()
-    assert _heatmap_texts(page, "gray_image")[1] == "255"
+    _wait_for_heatmap(page, "gray_image", 1, "255")
+    assert values(page, "gray_editor")[0][1] == "255"
+    assert_no_exception(page)
+
+
+def test_an_rgb_channel_grid_edits_its_channel(page, app_url):
+    """Type 0 into the red channel's top-right cell: yellow (255, 255, 0) becomes green (0, 255, 0)."""
+    open_page(page, app_url, "pixels")
+    type_value(page, "rgb_editor_0", 0, 2, "0")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stCode]')]"
+                           ".some(e => e.innerText.includes('[  0, 255,   0]'))", timeout=15000)
+    assert values(page, "rgb_editor_0")[0][2] == "0" and values(page, "rgb_editor_1")[0][2] == "255"
     assert_no_exception(page)

@@ -10,8 +10,10 @@ import pytest
 from tests.e2e.conftest import (
     PRESENTER_KEY,
     assert_no_exception,
+    assert_no_frontend_error,
     open_page,
     wait_idle,
+    watch_frontend_errors,
 )
 
 KEY = PRESENTER_KEY
@@ -20,18 +22,21 @@ KEY = PRESENTER_KEY
 @pytest.fixture
 def tab(browser):
     """A factory of fresh tabs, each its own browser context (its own session, as another student)."""
-    contexts = []
+    contexts, errors = [], []
 
     def new():
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
+        errors.append(watch_frontend_errors(page))
         return page
 
     yield new
     for context in contexts:
         context.close()
+    for recorded in errors:  # a page switch while following must not break the browser's app
+        assert_no_frontend_error(recorded)
 
 
 def type_key(page, key: str) -> None:

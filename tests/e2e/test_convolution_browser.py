@@ -3,6 +3,7 @@
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+from tests.e2e.pixel_grid import stroke, type_value, values
 
 pytestmark = pytest.mark.browser
 RESULT_IMG = ".st-key-conv_result img"
@@ -12,13 +13,21 @@ def result_src(page) -> str:
     return page.locator(RESULT_IMG).first.get_attribute("src")
 
 
+def new_result(page, old: str) -> str:
+    """Wait until the result picture is another one than ``old`` (a loaded machine may start the run late)."""
+    page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); return i && i.src !== old; }",
+                           arg=[RESULT_IMG, old], timeout=20000)
+    return result_src(page)
+
+
 def explanation(page) -> str:
     """The explorer's sentence with the products and the sum behind the chosen output pixel."""
     return page.locator("[data-testid='stMarkdownContainer']", has_text="Sum =").last.inner_text()
 
 
 def test_kernel_edit_changes_the_result(page, app_url, data_dir):
-    """Typing a new kernel (Ctrl+Enter) and editing a grid cell both change the result image."""
+    """Typing a new kernel (Ctrl+Enter), typing into a grid cell and a paint stroke all change the
+    result image; undo takes the stroke back; garbage in a cell is refused in words."""
     open_page(page, app_url, "convolution")
     before, explained = result_src(page), explanation(page)
     box = page.locator(".st-key-conv_kernel_text textarea")
@@ -26,27 +35,35 @@ def test_kernel_edit_changes_the_result(page, app_url, data_dir):
     box.press("Control+Enter")
     wait_idle(page)
     assert_no_exception(page)
-    after_text = result_src(page)
-    assert after_text != before
+    after_text = new_result(page, before)
     # The explorer follows once the browser has painted the new result (a second, short run).
     page.wait_for_function(
         "old => [...document.querySelectorAll(\"[data-testid='stMarkdownContainer']\")]"
         ".some(e => e.innerText.includes('Sum =') && e.innerText !== old)", arg=explained, timeout=20000)
     assert explanation(page) != explained and "× -1 =" in explanation(page)
-    # A grid cell: the data editor is a canvas; double-click the first cell and type.
-    grid = page.locator(".st-key-conv_kernel_grid [data-testid='stDataFrame']").first
-    box_ = grid.bounding_box()
-    page.mouse.dblclick(box_["x"] + 22, box_["y"] + 35 + 17)
-    editor = page.get_by_test_id("portal").locator(".gdg-input")
-    editor.fill("5")
-    editor.press("Enter")
-    wait_idle(page)
+    # A grid cell, keyboard only: row 1, column 1 of the kernel grid, type 5, Enter.
+    type_value(page, "conv_kernel_grid_cells", 0, 0, "5")
     assert_no_exception(page)
-    assert result_src(page) != after_text
-    # The kernel text box follows the grid (the same run as the result).
-    page.wait_for_function("() => document.querySelector('.st-key-conv_kernel_text textarea').value.startsWith('5 ')",
+    new_result(page, after_text)
+    assert values(page, "conv_kernel_grid_cells")[0] == ["5", "0", "1"]
+    # A stroke with the -1 brush across the bottom row; then Ctrl+Z takes it back.
+    stroked_from = result_src(page)
+    page.locator(".st-key-conv_kernel_grid_cells .pg-swatch", has_text="-1").click()
+    stroke(page, "conv_kernel_grid_cells", [(2.5, 0.5), (2.5, 2.5)])
+    assert values(page, "conv_kernel_grid_cells")[2] == ["-1", "-1", "-1"]
+    page.wait_for_function("() => document.querySelector('.st-key-conv_kernel_text textarea').value.endsWith('-1 -1 -1')",
                            timeout=20000)
-    assert page.locator(".st-key-conv_kernel_text textarea").input_value().startswith("5 ")
+    new_result(page, stroked_from)
+    page.keyboard.press("Control+z")
+    wait_idle(page)
+    assert values(page, "conv_kernel_grid_cells")[2] == ["-1", "0", "1"]
+    # Garbage in a kernel cell: refused in words, the kernel stays.
+    type_value(page, "conv_kernel_grid_cells", 1, 1, "abc")
+    assert "Row 2, column 2: 'abc' is not a number" in page.get_by_test_id("stAlertContentWarning").first.inner_text()
+    assert values(page, "conv_kernel_grid_cells")[1][1] == "0"
+    # The kernel text box follows the grid (the same run as the result).
+    assert page.locator(".st-key-conv_kernel_text textarea").input_value().startswith("5 0 1")
+    assert "kernel=5" in page.url  # the link follows the grid
 
 
 def test_shared_link_opens_the_same_view(page, app_url, data_dir):

@@ -168,9 +168,3 @@ def test_to_model_input_resizes_and_inverts():
     result = activation_inputs.to_model_input(image, invert=True)
     assert result.shape == (28, 28) and result.dtype == np.uint8 and result.max() == 0
 
-
-def test_draw_stroke_paints_a_line():
-    drawn = activation_inputs.draw_stroke(np.zeros((28, 28), np.uint8), (5, 2), (5, 20), radius=0.5)
-    assert drawn[5, 2:21].min() == 255 and drawn[6:].max() == 0
-    erased = activation_inputs.draw_stroke(drawn, (5, 10), radius=0.5, value=0)
-    assert erased[5, 10] == 0 and erased[5, 12] == 255

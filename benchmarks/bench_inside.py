@@ -16,7 +16,8 @@ test images (the agreement figures).
     CNNVIZ_DATA_DIR=/work/shared/data python -m benchmarks.bench_inside [--clicks 16] [--images 4]
 
 Targets (issue 15): a click to the explanation <= 300 ms p50; the whole pass for a new image <= 1 s.
-Prints medians, p90, ratios and the machine's load; asserts nothing.
+Prints medians and p90 with each target beside them, ratios to the minimal app and the machine's load;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -155,6 +156,16 @@ def in_process(images: int) -> None:
     print(f"numpy forward pass, every layer (one image)     {numpy_s * 1e3:6.1f} ms")
     print(f"Keras feature extractor, every layer (one image) {keras_s * 1e3:6.1f} ms   numpy / Keras {numpy_s / keras_s:4.2f}x")
     print(f"NetworkTrace.run (both, and the differences)     {whole_s * 1e3:6.1f} ms")
+    import keras
+
+    def after_a_rerun():  # what Streamlit does after every script run, then the page's Keras call
+        keras.backend.clear_session(free_memory=False)
+        trace.keras_outputs(test[3])
+
+    compiled_s = best_time(lambda: trace.keras_outputs(test[2]), repeat=7)
+    cleared_s = best_time(after_a_rerun, repeat=7)
+    print(f"the page's Keras call (XLA), every layer         {compiled_s * 1e3:6.1f} ms   after clear_session "
+          f"{cleared_s * 1e3:6.1f} ms")
     worst = np.zeros(len(trace.names))
     for index in range(0, 10000, 10000 // max(1, images)):
         run = trace.run(test[index])
@@ -162,6 +173,18 @@ def in_process(images: int) -> None:
     print(f"\nLargest |numpy - Keras| per layer over {images} test images (float64 vs Keras' float32):")
     for name, kind, d in zip(trace.names, trace.kinds, worst):
         print(f"  {name:10s} {kind:14s} {d:.1e}")
+
+
+CLICK_TARGET_MS, IMAGE_TARGET_MS = 300.0, 1000.0
+"""Issue 15's targets, medians in Chromium with the shipped CNN: a click to its explanation, a new image to the
+whole pass."""
+
+
+def verdict(median_ms: float, target_ms: float) -> str:
+    """The target beside a measured median, and whether it was met (on this machine, at this load)."""
+    load = Path("/proc/loadavg").read_text().split()[0]
+    met = "met" if median_ms <= target_ms else "NOT met"
+    return f"    target: median <= {target_ms:.0f} ms -> {met} (measured {median_ms:.0f} ms, load now {load})"
 
 
 def main() -> int:
@@ -200,11 +223,12 @@ def main() -> int:
             clicks, images = measure(page, f"http://127.0.0.1:{port}", "inside", args.clicks, args.images)
             browser.close()
         click_median = summary("cnnviz: click -> explanation painted", clicks)
+        print(verdict(click_median, CLICK_TARGET_MS))
         image_median = summary("cnnviz: new image -> whole pass painted", images)
+        print(verdict(image_median, IMAGE_TARGET_MS))
         if minimal is not None:
             print(f"cnnviz / minimal app: click {click_median / floor_click:4.2f}x, "
                   f"new image {image_median / floor_image:4.2f}x")
-        print("targets (issue 15): click p50 <= 300 ms; whole pass for a new image <= 1 s")
     finally:
         stop_app(app)
         if minimal is not None:

@@ -110,6 +110,7 @@ def idle() -> None:
 
 
 lab.read_link()
+lab.follow_open_request()  # "Open in the Convolution lab" on the Inside the network page
 links.warn("convolution")
 with st.expander("What is a kernel, and why do edge kernels light up edges?", expanded=True, icon=":material/school:"):
     st.markdown(
@@ -122,9 +123,11 @@ with st.expander("What is a kernel, and why do edge kernels light up edges?", ex
         "**horizontal edges**. Turn the kernel on its side and it finds vertical edges. A convolutional network "
         "*learns* the numbers of many such kernels by itself."
     )
-picker_col, _ = st.columns([1.1, 3], gap="medium")
+picker_col, note_col = st.columns([1.1, 3], gap="medium")
 with picker_col:
-    picked_name, picked = input_image_picker(lab.IMAGE_KEY)  # a new image reruns the page
+    picked_name, picked = input_image_picker(lab.IMAGE_KEY, fashion_test=True)  # a new image reruns the page
+with note_col:
+    lab.network_scale_note(picked_name)
 cannot_travel = link_notes(st.session_state.get(lab.IMAGE_KEY, STAIRWELL), "convolution")
 lab_section(picked_name, picked)
 st.header("Behind one output pixel", divider="gray")

@@ -36,7 +36,8 @@ if trace.not_covered:
 fashion, data_problem = resources.fashion_mnist()
 views.image_pass_and_explanation(trace, fashion, model_name)
 st.caption("The network sees pixels divided by 255 (0..1), as the course prepares them; the Convolution lab "
-           "works on 0..255 values, so its sums are 255 times larger for the same kernel.")
+           "works on 0..255 values, so with the same kernel its sum is 255 times this page's sum before the bias "
+           "(\"Open in the Convolution lab\" shows the step back: ÷ 255, + bias, ReLU).")
 links.caption([("The shipped model, the image and the value explained travel in it; a model trained or "
                 "uploaded in this session, and a drawing, do not.")])
 links.sync(views.PAGE)

@@ -178,3 +178,19 @@ def arithmetic_picture(window: np.ndarray, kernel: np.ndarray, products: np.ndar
         if k:
             _sign(draw, x - PANEL_GAP / 2 - 8, top + rows * cell / 2, times=k == 1)
     return np.asarray(picture)
+
+
+def stacked(pictures, *, gap: int = 12) -> np.ndarray:
+    """RGB pictures one above the other on white, left-aligned, ``gap`` pixels apart: several
+    arithmetic pictures sent as one image (one element and one download instead of several)."""
+    pictures = [np.asarray(p, dtype=np.uint8) for p in pictures]
+    if not pictures:
+        raise ValueError("no pictures to stack")
+    width = max(p.shape[1] for p in pictures)
+    height = sum(p.shape[0] for p in pictures) + gap * (len(pictures) - 1)
+    out = np.full((height, width, 3), 255, np.uint8)
+    y = 0
+    for p in pictures:
+        out[y:y + p.shape[0], :p.shape[1]] = p
+        y += p.shape[0] + gap
+    return out

@@ -132,6 +132,10 @@ def image_slug(name: str) -> str:
 STAIRWELL, MY_MATRIX = "stairwell", "matrix"
 """``img`` values for the course's stairwell and the Pixels page's grayscale matrix."""
 
+FASHION_TEST = "fashion"
+"""``img`` value for a Fashion-MNIST test image (the Convolution lab): ``class`` and ``index``
+(its number within the class, as on the Inside the network page) say which."""
+
 BUILTIN_SLUGS = {image_slug(name): name for name in images.BUILTIN_IMAGES}
 """``img`` value -> built-in image name."""
 
@@ -377,6 +381,10 @@ _IMAGE_ALIASES = {name: slug for slug, name in BUILTIN_SLUGS.items()} | {
 as the picker did then (``img=Coins``, ``img=My matrix from the Pixels page``)."""
 _INPUT_IMAGES = (STAIRWELL, MY_MATRIX, *BUILTIN_SLUGS)
 _CELL = (integer("row", 0, MAX_CELL), integer("col", 0, MAX_CELL))
+_TEST_CLASS = choice("class", [str(i) for i in range(len(CLASS_NAMES))], str(act.COURSE_LABEL),
+                     aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)})
+_TEST_INDEX = integer("index", 0, TEST_SIZE - 1, 0)
+"""A test image by class and its number within the class (the page checks it against the class's count)."""
 _GRAY = matrix("gray", images.SMILEY)
 
 VIEWS = ("grid", "filters", "kernels", "predict", "draw")
@@ -394,7 +402,8 @@ PAGES: dict[str, tuple[Param, ...]] = {
         integer("top", 0, MAX_CELL), integer("left", 0, MAX_CELL),
     ),
     "convolution": (
-        choice("img", _INPUT_IMAGES, STAIRWELL, aliases=_IMAGE_ALIASES), _GRAY, *_CELL,
+        choice("img", (*_INPUT_IMAGES, FASHION_TEST), STAIRWELL, aliases=_IMAGE_ALIASES), _GRAY,
+        _TEST_CLASS, _TEST_INDEX, *_CELL,
     ),
     "pooling": (
         choice("img", _INPUT_IMAGES, STAIRWELL, aliases=_IMAGE_ALIASES), _GRAY,
@@ -462,9 +471,7 @@ PAGES: dict[str, tuple[Param, ...]] = {
     ),
     "inside": (
         choice("model", MODEL_SOURCES, "shipped"),
-        choice("class", [str(i) for i in range(len(CLASS_NAMES))], str(act.COURSE_LABEL),
-               aliases={n: str(i) for i, n in enumerate(CLASS_NAMES)}),
-        integer("index", 0, TEST_SIZE - 1, 0),
+        _TEST_CLASS, _TEST_INDEX,
         flag("drawing", False),
         names("layer", most=1),
         whole_numbers("at", 0, MAX_CELL, most=3),

@@ -1,4 +1,5 @@
-"""Choosing the image a page works on: the stairwell, a sample, the Pixels matrix or an upload."""
+"""Choosing the image a page works on: the stairwell, a sample, the Pixels matrix, a Fashion-MNIST test
+image (the Convolution lab) or an upload."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import streamlit as st
 
 from cnnviz.core import image_upload as uploads
 from cnnviz.core import images, share_link
+from cnnviz.core.activation_inputs import COURSE_LABEL
+from cnnviz.core.data import CLASS_NAMES, DATA_DIR_ENV, FASHION_FOLDER
 from cnnviz.ui import links, resources, state
 
 STAIRWELL = "Stairwell (course, 512x512)"
 MY_MATRIX = "My matrix from the Pixels page"
 UPLOAD = "Upload an image…"
+FASHION_TEST = "A Fashion-MNIST test image (28x28)"
+"""The choice of a test image by class and number within the class: the images the network sees
+(the Convolution lab offers it, so a learned kernel can be tried on them)."""
 
-_LINK_VALUES = {STAIRWELL: share_link.STAIRWELL, MY_MATRIX: share_link.MY_MATRIX,
+_LINK_VALUES = {STAIRWELL: share_link.STAIRWELL, MY_MATRIX: share_link.MY_MATRIX, FASHION_TEST: share_link.FASHION_TEST,
                 **{name: slug for slug, name in share_link.BUILTIN_SLUGS.items()}}
 
 
@@ -88,16 +94,62 @@ def image_upload(key: str, *, label: str = "Upload a PNG or JPEG") -> uploads.De
     return st.session_state.get(last_key)
 
 
-def input_image_picker(key: str, *, gray: bool = True, default: str = STAIRWELL) -> tuple[str, np.ndarray]:
-    """Choose the image a page works on: the stairwell, a sample, the Pixels matrix or an upload.
+def test_image_keys(key: str) -> tuple[str, str]:
+    """The widget keys of the class and the number within the class of ``input_image_picker(key,
+    fashion_test=True)`` (set them before the page draws its widgets to choose a test image)."""
+    return f"{key}_class", f"{key}_index"
 
-    Returns (name, image); grayscale uint8 when ``gray``. When the stairwell
-    cannot be loaded, says so in one line and falls back to the camera.
+
+def class_members(labels: np.ndarray, label: int) -> np.ndarray:
+    """The test-set numbers of the images of class ``label``, in the test set's order."""
+    return np.flatnonzero(np.asarray(labels) == int(label))
+
+
+FASHION_MISSING = (f"Fashion-MNIST is not available on this server, so its test images cannot be chosen here "
+                   f"(set {DATA_DIR_ENV} to a folder holding {FASHION_FOLDER}/). The other images work as usual.")
+"""What the picker says when the test images are asked for and the data is missing."""
+
+
+def fashion_test_image(key: str) -> tuple[str, np.ndarray] | None:
+    """A Fashion-MNIST test image chosen by class and number within the class: (name, uint8 28x28), or
+    None after saying the data is missing. Read from ``CNNVIZ_DATA_DIR`` only, so it never imports
+    TensorFlow (Keras' downloader would)."""
+    fashion = resources.local_fashion_mnist()
+    if fashion is None:
+        st.info(FASHION_MISSING, icon=":material/info:")
+        return None
+    class_key, index_key = test_image_keys(key)
+    label = st.selectbox("Class", range(len(CLASS_NAMES)), index=COURSE_LABEL, key=class_key,
+                         format_func=CLASS_NAMES.__getitem__, help="Fashion-MNIST's ten kinds of clothing.")
+    members = class_members(fashion["test_labels"], label)
+    if st.session_state.get(index_key, 0) > len(members) - 1:  # a class with fewer images than the last one
+        st.session_state[index_key] = len(members) - 1
+    k = st.number_input(f"Image of the class (0 to {len(members) - 1})", 0, len(members) - 1, 0, key=index_key,
+                        help="Which of the class's test images, in the test set's order (as on the Inside the "
+                             "network page).")
+    number = int(members[int(k)])
+    return f"Fashion-MNIST test image #{number} · {CLASS_NAMES[label]}, number {int(k)} of its class", \
+        fashion["test_raw"][number]
+
+
+def input_image_picker(key: str, *, gray: bool = True, default: str = STAIRWELL,
+                       fashion_test: bool = False) -> tuple[str, np.ndarray]:
+    """Choose the image a page works on: the stairwell, a sample, the Pixels matrix, an upload and,
+    with ``fashion_test``, a Fashion-MNIST test image (:func:`fashion_test_image`).
+
+    Returns (name, image); grayscale uint8 when ``gray``. When the stairwell or the test
+    images cannot be loaded, says so in one line and falls back to the camera.
     """
-    options = [STAIRWELL, MY_MATRIX, *images.BUILTIN_IMAGES, UPLOAD]
+    options = [STAIRWELL, MY_MATRIX, *([FASHION_TEST] if fashion_test else []), *images.BUILTIN_IMAGES, UPLOAD]
     choice = st.selectbox("Input image", options, index=options.index(default), key=key)
     image: np.ndarray | None = None
-    if choice == STAIRWELL:
+    if choice == FASHION_TEST:
+        picked = fashion_test_image(key)
+        if picked is None:
+            choice, image = "Camera", resources.builtin_image("Camera")
+        else:
+            return picked
+    elif choice == STAIRWELL:
         image, problem = resources.stairwell()
         if image is None:
             st.info(f"{problem} Using the camera image instead.", icon=":material/info:")

@@ -7,6 +7,8 @@ imports it inside a spinner, as the other model pages do.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -18,7 +20,15 @@ from cnnviz.core import network_pictures as pictures
 from cnnviz.core.activation_inputs import COURSE_LABEL
 from cnnviz.core.data import CLASS_NAMES
 from cnnviz.ml.forward_pass import NetworkTrace, Pass
-from cnnviz.ui import activation_views, frame, links, models, resources, state
+from cnnviz.ui import (
+    activation_views,
+    convolution_lab,
+    frame,
+    links,
+    models,
+    resources,
+    state,
+)
 from cnnviz.ui.fragments import anchored_fragment
 
 PAGE = "inside"
@@ -41,6 +51,11 @@ ZOOM_SCALE = 12
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 """When a recomputed value "matches Keras" (Keras computes in float32)."""
 INPUT_NAME = "input"
+EXPLANATION_FRAGMENT = "in_explanation"
+"""The key of the explained value's fragment: a click on a layer picture reruns only it."""
+TEST_IMAGE_KEY = "in__test_image"
+"""The test image shown, as (class, number within the class), or None for the drawing: what
+"Open in the Convolution lab" sends."""
 
 
 def _short(exc: Exception) -> str:
@@ -105,9 +120,11 @@ def choose_image(fashion) -> tuple[np.ndarray, str]:
         links.show(PAGE, **{"class": str(label)}, index=int(k), drawing=use_drawing or None)
         if not use_drawing:
             number = int(members[int(k)])
+            st.session_state[TEST_IMAGE_KEY] = (int(label), int(k))
             return fashion["test_raw"][number], f"test image #{number} ({CLASS_NAMES[label]})"
     else:
         st.caption("Fashion-MNIST is not available here: the page shows your drawing from the Activations page.")
+    st.session_state[TEST_IMAGE_KEY] = None
     return state.drawing(None), "your drawing"
 
 
@@ -253,10 +270,16 @@ def image_pass_and_explanation(trace: NetworkTrace, fashion, model_name: str) ->
 
 
 def pass_and_explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
-    """The whole pass, then the explained value."""
+    """The whole pass, then the explained value (a fragment of its own: a click reruns only it)."""
     with st.container(key="in_pass"):
         whole_pass(trace, run, image)
     st.divider()
+    explained_value(trace, run, image)
+
+
+@anchored_fragment(key=EXPLANATION_FRAGMENT)
+def explained_value(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
+    """The explained value: a click on a layer's picture reruns only this (the pass on screen stays as it is)."""
     with st.container(key="in_explained"):
         explanation(trace, run, image)
 
@@ -276,11 +299,18 @@ def whole_pass(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
                 st.markdown(f"**{name}**")
                 st.caption(shape)
                 key = f"in_click_{layer + 1}"
-                value = streamlit_image_coordinates(resources.EncodedPicture(png), key=key, width="stretch",
-                                                    image_format="PNG", cursor="pointer")
+                streamlit_image_coordinates(resources.EncodedPicture(png), key=key, width="stretch",
+                                            image_format="PNG", cursor="pointer",
+                                            on_click=partial(_layer_clicked, trace, run, layer, mosaic, width, key))
                 st.caption(_scale_caption(trace, run, layer, limit))
-            if _picked(key, value):
-                _pick_from_click(trace, run, layer, mosaic, _click_xy(value, width))
+
+
+def _layer_clicked(trace: NetworkTrace, run: Pass, layer: int, mosaic, width: int, key: str) -> None:
+    """A click on a layer's picture (its callback): pick the value under it and rerun only the explanation."""
+    value = st.session_state.get(key)
+    if _picked(key, value):
+        _pick_from_click(trace, run, layer, mosaic, _click_xy(value, width))
+    st.rerun([EXPLANATION_FRAGMENT])
 
 
 def _column_weight(trace: NetworkTrace, run: Pass, layer: int) -> float:
@@ -346,7 +376,7 @@ def explanation(trace: NetworkTrace, run: Pass, image: np.ndarray) -> None:
         with left:
             _zoom(trace, run, layer, position)
             if kind == "Conv2D" and run.input_of(layer).shape[-1] == 1:
-                _open_in_lab(trace, run, layer, position[0], image)
+                _open_in_lab(trace, run, layer, position, image)
         body = right
     else:
         body = st.container()
@@ -376,16 +406,21 @@ def _zoom(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
     picture = pictures.zoomed_map(values, limit=limit, gray=layer < 0, selected=(r, c),
                                   scale=max(4, min(ZOOM_SCALE, 336 // max(values.shape))))
     key = "in_zoom"
-    click = streamlit_image_coordinates(resources.EncodedPicture(resources.png_of(picture)), key=key, width="stretch",
-                                        image_format="PNG", cursor="crosshair")
+    streamlit_image_coordinates(resources.EncodedPicture(resources.png_of(picture)), key=key, width="stretch",
+                                image_format="PNG", cursor="crosshair",
+                                on_click=partial(_zoom_clicked, layer, channel, values.shape[:2], picture.shape[1], key))
     st.caption("Click this map to explain another of its cells (framed: the one explained).")
+
+
+def _zoom_clicked(layer: int, channel: int, shape: tuple[int, int], width: int, key: str) -> None:
+    """A click on the enlarged map (its callback, before the explanation reruns): explain that cell."""
+    click = st.session_state.get(key)
     if _picked(key, click):
-        x, y = _click_xy(click, picture.shape[1])
-        scale = picture.shape[1] / values.shape[1]
+        x, y = _click_xy(click, width)
+        scale = width / shape[1]
         rr, cc = int(y // scale), int(x // scale)
-        if 0 <= rr < values.shape[0] and 0 <= cc < values.shape[1]:
+        if 0 <= rr < shape[0] and 0 <= cc < shape[1]:
             st.session_state[PICK_KEY] = (layer, (channel, rr, cc))
-            st.rerun(scope="fragment")
 
 
 def follow_open_request() -> None:
@@ -394,30 +429,40 @@ def follow_open_request() -> None:
         st.switch_page(frame.CONVOLUTION_PAGE)
 
 
-def _send_to_lab(kernel: np.ndarray, padding: str, stride: int) -> None:
-    """The learned kernel into the lab's settings, with a signed output (its sums are small and mostly negative)."""
+def _send_to_lab(learned: convolution_lab.LearnedFilter, padding: str, stride: int, pixel: tuple[int, int]) -> None:
+    """The learned kernel into the lab's settings, with a signed output (its sums are small and mostly negative),
+    and the test image shown here (a drawing is not sent: the lab keeps its own image)."""
     settings = state.convolution_settings().replace(
-        kernel=kernel, preset=None, mapping="signed", padding=padding, stride=stride, weight=1.0, normalise=False,
-        flip=False)
-    state.set_convolution_settings(settings)
+        kernel=learned.kernel, preset=None, mapping="signed", padding=padding, stride=stride, weight=1.0,
+        normalise=False, flip=False)
+    test_image = st.session_state.get(TEST_IMAGE_KEY)
+    convolution_lab.open_request(kernel_settings=settings, learned=learned, test_image=test_image,
+                                 pixel=pixel if test_image is not None else None)
     st.session_state[OPEN_REQUEST_KEY] = True
+    st.rerun()  # the whole page, not only the explanation's fragment: its top switches to the lab
 
 
-def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, filter_index: int, image: np.ndarray) -> None:
+def _open_in_lab(trace: NetworkTrace, run: Pass, layer: int, position, image: np.ndarray) -> None:
     from cnnviz.core.convolution import MAX_KERNEL_SIDE, STRIDES
 
+    filter_index, r, c = position
     spec = trace.specs[layer]
     kernel = np.array(spec.weights[0][:, :, 0, filter_index])
+    bias = float(spec.weights[1][filter_index]) if len(spec.weights) > 1 else 0.0
+    learned = convolution_lab.LearnedFilter(trace.names[layer], int(filter_index), kernel, bias,
+                                            str(spec.get("activation", "linear")))
     stride = int(spec.get("strides", (1, 1))[0])
     if max(kernel.shape) > MAX_KERNEL_SIDE or stride not in STRIDES or spec.get("dilation_rate", (1, 1)) != (1, 1):
         st.caption("This filter cannot be opened in the Convolution lab (its kernel, stride or dilation is not one "
                    "the lab offers).")
         return
     st.button("Open in the Convolution lab", key="in_open_lab", icon=":material/blur_on:",
-              on_click=_send_to_lab, args=(kernel, "keras" if spec.get("padding") == "same" else "valid", stride),
-              help=f"Slide filter {filter_index}'s learned kernel over the lab's pictures yourself (signed "
-                   "output: the sum only, no bias, no ReLU). The lab works on 0..255 pixel values, so its sums "
-                   "are 255 times this page's for the same picture.")
+              on_click=_send_to_lab,
+              args=(learned, "keras" if spec.get("padding") == "same" else "valid", stride, (int(r), int(c))),
+              help=f"Slide filter {filter_index}'s learned kernel over "
+                   + ("this test image" if st.session_state.get(TEST_IMAGE_KEY) else "the lab's own image")
+                   + " yourself (signed output: the sum only, no bias, no ReLU). The lab works on 0..255 pixel "
+                     "values, so its sums are 255 times this page's sums before the bias.")
 
 
 def _explain(trace: NetworkTrace, run: Pass, layer: int, position) -> None:
@@ -488,13 +533,13 @@ def _explain_conv(trace: NetworkTrace, spec, x, position, layer: int) -> None:
                     f"(window rows {cell.origin[0]}–{cell.origin[0] + kh - 1}, columns {cell.origin[1]}–"
                     f"{cell.origin[1] + kw - 1}):")
     limit = pictures.layer_limit(x)
-    for term in shown:  # one per row: on a projector the numbers stay readable
-        st.image(resources.arithmetic_png(term.window, term.kernel, term.products, origin=cell.origin,
-                                          window_limit=limit,
-                                          titles=(f"{before} ch {term.channel}" if channels > 1 else f"{before} window",
-                                                  "kernel" if channels == 1 else f"kernel slice {term.channel}",
-                                                  f"products, sum {term.total:+.4g}")),
-                 width="content", output_format="PNG")
+    rows = tuple((term.window, term.kernel, term.products,
+                  (f"{before} ch {term.channel}" if channels > 1 else f"{before} window",
+                   "kernel" if channels == 1 else f"kernel slice {term.channel}", f"products, sum {term.total:+.4g}"))
+                 for term in shown)
+    with st.container(key="in_arithmetic"):  # one row per channel (readable on a projector), sent as one picture
+        st.image(resources.arithmetic_rows_png(rows, origin=cell.origin, window_limit=limit), width="content",
+                 output_format="PNG")
     if not cell.inside.all():
         st.caption("Cells outside the input are Keras' \"same\" padding zeros (the extra zero goes at the bottom/right).")
     lines = [f"channel {t.channel}: {t.total:+.6g}" for t in shown] if channels > 1 else []

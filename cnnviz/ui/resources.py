@@ -143,6 +143,15 @@ def arithmetic_png(window: np.ndarray, kernel: np.ndarray, products: np.ndarray,
                                                           window_limit=window_limit, titles=titles))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def arithmetic_rows_png(rows: tuple, *, origin: tuple[int, int], window_limit: float | None = None) -> bytes:
+    """One PNG of several window × kernel = products rows, one above the other; ``rows`` holds
+    (window, kernel, products, titles) tuples (:func:`arithmetic_png` for one)."""
+    return _fitted_png(number_pictures.stacked([
+        number_pictures.arithmetic_picture(window, kernel, products, origin=origin, window_limit=window_limit,
+                                           titles=titles) for window, kernel, products, titles in rows]))
+
+
 class EncodedPicture:
     """Picture bytes already encoded, for components that take "an object with a save method".
 

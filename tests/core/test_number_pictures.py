@@ -59,3 +59,16 @@ def test_arithmetic_picture_has_three_panels_side_by_side():
 def test_not_a_matrix_is_refused(shape):
     with pytest.raises(ValueError, match="2-D"):
         pictures.matrix_picture(np.zeros(shape))
+
+
+def test_stacked_puts_pictures_one_above_the_other_on_white():
+    """Left-aligned, ``gap`` white rows between them, as wide as the widest."""
+    from cnnviz.core.number_pictures import stacked
+
+    a, b = np.zeros((3, 5, 3), np.uint8), np.full((2, 2, 3), 7, np.uint8)
+    out = stacked([a, b], gap=4)
+    assert out.shape == (3 + 4 + 2, 5, 3)
+    assert (out[:3] == 0).all() and (out[3:7] == 255).all()
+    assert (out[7:, :2] == 7).all() and (out[7:, 2:] == 255).all()
+    with pytest.raises(ValueError):
+        stacked([])

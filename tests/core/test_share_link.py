@@ -141,3 +141,17 @@ def test_numbers_are_matched_whatever_their_spelling():
     assert share_link.read_query("train", {"lr": "1e-3"}).values == {"lr": 0.001}
     assert share_link.read_query("train", {"lr": ".01", "batch": "64.0"}).values == {"lr": 0.01, "batch": 64}
     assert share_link.read_query("activations", {"class": "ankle boot"}).values == {"class": "9"}
+
+
+def test_convolution_link_carries_a_fashion_test_image():
+    """``img=fashion`` with the class and the number within the class travel; defaults are left out."""
+    query = share_link.write_query("convolution", {"img": "fashion", "class": "2", "index": 7})
+    assert query == {"img": "fashion", "class": "2", "index": "7"}
+    view = share_link.read_query("convolution", query)
+    assert view.values == {"img": "fashion", "class": "2", "index": 7} and not view.problems
+    assert share_link.read_query("convolution", {"class": "Pullover"}).values == {"class": "2"}
+    assert share_link.write_query("convolution", {"img": "fashion", "class": "9", "index": 0}) == {"img": "fashion"}
+    bad = share_link.read_query("convolution", {"img": "fashion", "index": "10000"})
+    assert bad.values == {"img": "fashion"} and bad.problems[0].startswith("index='10000' was ignored")
+    with pytest.raises(ValueError):
+        next(p for p in share_link.PAGES["pooling"] if p.name == "img").read("fashion")

@@ -73,3 +73,45 @@ def test_shared_link_opens_the_same_view(page, app_url, data_dir):
     assert page.locator(".st-key-conv_kernel_text textarea").input_value() == "1 1 1\n1 -8 1\n1 1 1"
     assert "pad=" in page.get_by_test_id("stAlert").all_inner_texts().__str__()
     assert "Result (152x192)" in page.locator(".st-key-conv_result").inner_text()
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox ``key`` (it filters its options by what is typed)."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def test_a_fashion_mnist_test_image_by_class_and_number(page, app_url, data_dir):
+    """Choose a test image by class and number: the image, the 28x28 result, the note on 0..255 against 0..1
+    and the link follow; a link with ``?img=fashion&class=..&index=..`` opens the same image."""
+    open_page(page, app_url, "convolution")
+    choose(page, "conv_image", "A Fashion-MNIST test image (28x28)")
+    choose(page, "conv_image_class", "Sandal")
+    number = page.locator(".st-key-conv_image_index input")
+    number.fill("3")
+    number.press("Enter")
+    wait_idle(page)
+    assert_no_exception(page)
+    original = page.locator(".st-key-conv_original").inner_text()
+    assert "Fashion-MNIST test image #" in original and "· Sandal, number 3 of its class (28x28)" in original
+    assert "Result (28x28)" in page.locator(".st-key-conv_result").inner_text()
+    assert page.get_by_text("the lab's input is the network's input × 255").count() == 1
+    page.wait_for_function("() => location.search.includes('img=fashion') && location.search.includes('class=5')"
+                           " && location.search.includes('index=3')", timeout=20000)
+    explained = explanation(page)
+    assert "Sum =" in explained
+    # The same view from a link, in a fresh session; a learned-looking kernel typed in the link.
+    page.goto(f"{app_url}/convolution?img=fashion&class=2&index=7&kernel=sobel_x&row=9&col=14")
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "· Pullover, number 7 of its class (28x28)" in page.locator(".st-key-conv_original").inner_text()
+    assert page.locator(".st-key-conv_row input").input_value() == "9"
+    assert page.get_by_test_id("stAlert").filter(has_text="was ignored").count() == 0
+    page.goto(f"{app_url}/convolution?img=fashion&class=2&index=4000")
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "index=4000 was ignored" in " ".join(page.get_by_test_id("stAlert").all_inner_texts())
+    assert "· Pullover, number 0 of its class" in page.locator(".st-key-conv_original").inner_text()

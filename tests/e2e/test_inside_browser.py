@@ -72,3 +72,22 @@ def test_a_click_between_maps_and_the_zoomed_map(page, app_url, data_dir):
     click_picture(page, "in_zoom", 0.1, 0.1)
     expect(heading(page).first).to_have_text("pool_2, channel 0, row 0, column 0", timeout=LONG)
     expect(page.get_by_text("Matches Keras").first).to_be_visible(timeout=LONG)
+
+
+@pytest.mark.browser
+def test_open_a_conv_1_filter_with_its_test_image_in_the_lab(page, app_url, data_dir):
+    """From a conv_1 cell of test image 7 of Pullover, "Open in the Convolution lab" opens the lab on that test
+    image (in its link as class and number), the learned kernel and the same cell, with the network's value."""
+    open_page(page, app_url, "inside?class=2&index=7&layer=conv_1&at=5,9,14", timeout=180)
+    expect(heading(page).first).to_have_text("conv_1, filter 5, row 9, column 14", timeout=LONG)
+    page.get_by_role("button", name="Open in the Convolution lab").click()
+    page.wait_for_url(re.compile(r"/convolution\?.*img=fashion"), timeout=LONG)
+    wait_idle(page, timeout=120)
+    assert_no_exception(page)
+    assert "· Pullover, number 7 of its class (28x28)" in page.locator(".st-key-conv_original").inner_text()
+    assert "class=2" in page.url and "index=7" in page.url and "map=signed" in page.url
+    assert page.locator(".st-key-conv_row input").input_value() == "9"
+    assert page.locator(".st-key-conv_col input").input_value() == "14"
+    network = page.locator("[data-testid='stMarkdownContainer']", has_text="In the network").last
+    expect(network).to_contain_text("conv_1, filter 5", timeout=LONG)
+    expect(network).to_contain_text("ReLU")

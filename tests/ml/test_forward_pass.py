@@ -87,6 +87,18 @@ def test_shipped_cnn_agrees_with_keras_on_noise_and_black(shipped, images):
     assert shipped.not_covered == []
 
 
+def test_the_compiled_keras_pass_equals_the_eager_one(shipped, images):
+    """NetworkTrace's compiled (XLA) Keras pass gives the feature extractor's own eager outputs, layer by layer,
+    within float32 rounding; also after Keras' session is cleared (Streamlit does it after every run)."""
+    for image in images:
+        eager = shipped.explorer.activations(image[np.newaxis]).values()
+        for name, compiled, own in zip(shipped.names, shipped.keras_outputs(image), eager):
+            np.testing.assert_allclose(compiled, own[0], **TOLERANCE, err_msg=name)
+    keras.backend.clear_session(free_memory=False)
+    for compiled, own in zip(shipped.keras_outputs(images[0]), shipped.explorer.activations(images[:1]).values()):
+        np.testing.assert_allclose(compiled, own[0], **TOLERANCE)
+
+
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_upload_architectures_agree_with_keras(name, images):
     """Strides 1-3, "valid" and "same", even kernels, average pooling, BatchNormalization, Dropout,
@@ -94,6 +106,8 @@ def test_upload_architectures_agree_with_keras(name, images):
     trace = NetworkTrace(ActivationModel(build(name, np.random.default_rng(3))))
     for image in images:
         assert_every_layer_agrees(trace, image)
+        for compiled, own in zip(trace.keras_outputs(image), trace.explorer.activations(image[np.newaxis]).values()):
+            np.testing.assert_allclose(compiled, own[0], **TOLERANCE)  # compiled = eager Keras
 
 
 @pytest.mark.parametrize("name", sorted(fp.ACTIVATIONS))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.core import kernels
+from cnnviz.core import explain, kernels
 from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui.state import CONV_SETTINGS_KEY
 from tests.conftest import ROOT
@@ -120,3 +120,67 @@ def test_kernel_survives_a_page_switch(at):
     at.switch_page("pages/convolution.py").run()
     assert not at.exception
     assert settings(at).preset == "emboss" and at.selectbox(key="conv_preset").value == "emboss"
+
+
+# --- Fashion-MNIST test images -------------------------------------------------------------------
+
+
+def test_choosing_a_fashion_mnist_test_image(at):
+    """Class and number within the class pick a test image; the link carries them; the caption says how the
+    lab's 0..255 values relate to the network's 0..1 inputs."""
+    from cnnviz.core.data import CLASS_NAMES
+    from cnnviz.ui import resources
+    from cnnviz.ui.image_inputs import FASHION_TEST
+
+    at.selectbox(key=lab.IMAGE_KEY).set_value(FASHION_TEST).run()
+    at.selectbox(key=lab.CLASS_KEY).set_value(CLASS_NAMES.index("Sandal")).run()
+    painted(at.number_input(key=lab.INDEX_KEY).set_value(3).run())
+    assert not at.exception
+    fashion = resources.fashion_mnist()[0]
+    number = int(np.flatnonzero(fashion["test_labels"] == 5)[3])
+    assert [c for c in at.caption if c.value == lab.NETWORK_SCALE_NOTE]
+    assert (at.query_params["img"], at.query_params["class"], at.query_params["index"]) == ("fashion", "5", "3")
+    # the stairwell's default pixel lies outside a 28x28 result: the middle is explained, from this image's pixels
+    assert (at.number_input(key="conv_row").value, at.number_input(key="conv_col").value) == (14, 14)
+    info = explain.pixel_arithmetic(fashion["test_raw"][number], settings(at), 14, 14)
+    assert any(f"**Sum** = {info.total:g}" in m.value for m in at.markdown)
+    assert info.window.any()  # the middle of a sandal is not empty: the sum is the image's
+
+
+def test_a_fashion_link_opens_the_test_image(data_dir):
+    """``?img=fashion&class=2&index=7`` opens that test image; the explained pixel is the image's own."""
+    from cnnviz.ui.image_inputs import FASHION_TEST
+
+    at = open_page({"img": "fashion", "class": "2", "index": "7", "kernel": "sobel_x", "row": "9", "col": "14"})
+    assert not at.warning
+    assert at.selectbox(key=lab.IMAGE_KEY).value == FASHION_TEST
+    assert (at.selectbox(key=lab.CLASS_KEY).value, at.number_input(key=lab.INDEX_KEY).value) == (2, 7)
+    assert (at.number_input(key="conv_row").value, at.number_input(key="conv_col").value) == (9, 14)
+    assert at.query_params["class"] == "2" and at.query_params["index"] == "7"
+
+
+@pytest.mark.parametrize(("query", "named"), [({"class": "dog"}, "class='dog' was ignored"),
+                                              ({"class": "2", "index": "1000"},
+                                               "index=1000 was ignored: there are 1000 test images of Pullover"),
+                                              ({"index": "-4"}, "index='-4' was ignored")])
+def test_a_bad_class_or_index_in_a_link_is_named_and_the_image_kept(data_dir, query, named):
+    """A class or number that names no test image: one sentence; the image before (class and number) stays."""
+    at = open_page({"img": "fashion", **query})
+    assert not at.exception
+    assert named in " ".join(w.value for w in at.warning)
+    assert at.number_input(key=lab.INDEX_KEY).value == 0
+    assert at.selectbox(key=lab.CLASS_KEY).value == (2 if query.get("class") == "2" else 9)
+
+
+def test_without_the_data_the_test_images_say_so_and_the_rest_works(no_data_dir):
+    """No CNNVIZ_DATA_DIR: choosing a test image says why not in words, the camera is used, and the other
+    images still work."""
+    from cnnviz.ui.image_inputs import FASHION_MISSING, FASHION_TEST
+
+    at = open_page()
+    painted(at.selectbox(key=lab.IMAGE_KEY).set_value(FASHION_TEST).run())
+    assert not at.exception
+    assert [i for i in at.info if i.value == FASHION_MISSING]
+    assert any("row" in h.value for h in at.subheader)  # the explorer explains the camera image
+    painted(at.selectbox(key=lab.IMAGE_KEY).set_value("Coins").run())
+    assert not at.exception and not [i for i in at.info if i.value == FASHION_MISSING]

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from cnnviz.ml.models import SHIPPED_MODELS
+from cnnviz.ui import convolution_lab as lab
 from cnnviz.ui import inside_views as views
-from cnnviz.ui import state
+from cnnviz.ui import resources, state
+from cnnviz.ui.image_inputs import FASHION_TEST
 from tests.conftest import open_in_apptest
 from tests.pages.test_links import link_warning, open_link
 
@@ -147,7 +149,8 @@ def test_a_trained_model_with_same_padding_strides_and_average_pooling(data_dir)
 
 
 def test_open_a_conv_1_filter_in_the_convolution_lab(at):
-    """The learned kernel travels to the lab with a signed output; nothing else of the lab changes."""
+    """The learned kernel travels to the lab with a signed output, with the test image (as its class and
+    number within the class) and the clicked cell."""
     from cnnviz.ml.models import load_shipped
 
     pick(at, CONV_1, (7, 10, 12))
@@ -159,3 +162,54 @@ def test_open_a_conv_1_filter_in_the_convolution_lab(at):
     np.testing.assert_allclose(settings.kernel, kernel, rtol=1e-6)
     assert settings.mapping == "signed" and settings.padding == "valid" and settings.preset is None
     assert at.title[0].value.startswith("Convolution")  # the lab opened
+    assert at.selectbox(key=lab.IMAGE_KEY).value == FASHION_TEST
+    assert (at.selectbox(key=lab.CLASS_KEY).value, at.number_input(key=lab.INDEX_KEY).value) == (9, 0)
+    assert (at.number_input(key="conv_row").value, at.number_input(key="conv_col").value) == (10, 12)
+    assert at.query_params["img"] == "fashion" and "class" not in at.query_params  # Ankle boot, 0: the defaults
+
+
+def conv_1_of(test_number: int) -> np.ndarray:
+    """Keras' conv_1 output (26, 26, 64) for one Fashion-MNIST test image."""
+    from cnnviz.core.data import prepare_images
+    from cnnviz.ml.datasets import load_fashion_mnist
+    from cnnviz.ml.models import load_shipped
+
+    model = load_shipped("cnn")
+    image = load_fashion_mnist()[1][0][test_number]
+    return keras.Model(model.inputs, model.get_layer("conv_1").output)([prepare_images(image)]).numpy()[0]
+
+
+def test_the_lab_computes_the_networks_conv_1_value(at):
+    """Sent to the lab, test image 7 of Pullover: the lab's 0..255 sum ÷ 255 + bias, ReLU, is Keras' conv_1
+    value at the clicked cell, and the lab's explanation says so."""
+    from cnnviz.core import explain
+
+    at.selectbox(key="in_class").set_value(2).run()
+    at.number_input(key="in_index").set_value(7).run()
+    assert at.session_state[views.TEST_IMAGE_KEY] == (2, 7)
+    pick(at, CONV_1, (5, 9, 14))
+    next(b for b in at.button if b.key == "in_open_lab").click().run()
+    assert_ok(at)
+    assert (at.selectbox(key=lab.CLASS_KEY).value, at.number_input(key=lab.INDEX_KEY).value) == (2, 7)
+    assert at.query_params["class"] == "2" and at.query_params["index"] == "7"
+    number = int(np.flatnonzero(resources.fashion_mnist()[0]["test_labels"] == 2)[7])
+    image = resources.fashion_mnist()[0]["test_raw"][number]
+    learned = at.session_state[lab.LEARNED_KEY]
+    info = explain.pixel_arithmetic(image, at.session_state[state.CONV_SETTINGS_KEY], 9, 14)
+    _, after = lab.network_value(info.raw, learned)
+    np.testing.assert_allclose(after, conv_1_of(number)[9, 14, 5], rtol=1e-5, atol=1e-5)
+    assert after > 0  # a cell ReLU keeps, so the bias matters
+    assert any("**In the network** (conv_1, filter 5" in m.value and f"**{after:.6g}**" in m.value
+               for m in at.markdown)
+    assert [c for c in at.caption if c.value == lab.NETWORK_SCALE_NOTE]
+
+
+def test_a_drawing_is_not_sent_to_the_lab(at):
+    """With the drawing shown, only the kernel goes to the lab: the lab keeps its own image."""
+    at.toggle(key="in_drawing").set_value(True).run()
+    pick(at, CONV_1, (3, 10, 12))
+    next(b for b in at.button if b.key == "in_open_lab").click().run()
+    assert_ok(at)
+    assert at.title[0].value.startswith("Convolution")
+    assert at.selectbox(key=lab.IMAGE_KEY).value.startswith("Stairwell")
+    assert at.session_state[state.CONV_SETTINGS_KEY].mapping == "signed"

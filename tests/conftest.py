@@ -58,3 +58,32 @@ def open_in_apptest(page: str, *, timeout: float = 30):
 def button(app, label: str):
     """The AppTest button with this label."""
     return next(b for b in app.button if b.label == label)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private, empty redis-server for the whole run (Debian's; fails in CI when it is missing)."""
+    from tests.services import RedisServer, redis_server_path
+
+    require(redis_server_path() is not None, "redis-server is not installed (apt-get install redis-server; "
+                                             "scripts/test.sh does it)")
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_store(request):
+    """Makes classroom stores of one backend: the in-process one, or Redis (a fresh key prefix per test), so
+    the same behavioural tests run against both."""
+    if request.param == "memory":
+        from cnnviz.core.classroom import MemoryClassroom
+
+        yield MemoryClassroom
+        return
+    import secrets
+
+    from cnnviz.core.classroom_redis import RedisClassroom
+
+    server = request.getfixturevalue("redis_server")
+    yield lambda: RedisClassroom.from_url(server.url, prefix=f"test-{secrets.token_hex(6)}:")

@@ -46,6 +46,9 @@ IDLE_POLL_SECONDS = 10.0
 """How often a session with no presentation live asks whether one started (every timed rerun costs
 the server a little for every open tab, so rarely)."""
 
+PAUSED_POLL_SECONDS = 3.0
+"""How often a screen whose classroom features are paused asks whether the shared store is back."""
+
 PRESENTER_POLL_SECONDS = 3.0
 """How often the presenter's panel refreshes "N following" (and says the presenter is still there)."""
 
@@ -81,6 +84,16 @@ class NotPresenter(PermissionError):
     """A publish or stop from something that holds no presenter pass."""
 
 
+PAUSED = ("Classroom features are paused: this server cannot reach the class's shared store (Redis). Your page "
+          "works as usual; following and questions come back by themselves when the store is reachable again.")
+"""What a screen says while the shared store is unreachable (one wording for every panel)."""
+
+
+class ClassroomPaused(qs.AnswerRefused):
+    """A change the shared store could not take now (it is unreachable): said in words, nothing counted changed.
+    A kind of refused answer, so every screen that says why an answer or a question was refused says this too."""
+
+
 @dataclass(frozen=True)
 class Presentation:
     """What the instructor shows now: a page, its view as link parameters, sentences about what
@@ -94,7 +107,12 @@ class Presentation:
 
 
 class ClassroomStore(Protocol):
-    """Where a live presentation and its followers are kept (one server: :class:`MemoryClassroom`)."""
+    """Where a live presentation and its followers are kept (one server: :class:`MemoryClassroom`; several
+    replicas: :class:`cnnviz.core.classroom_redis.RedisClassroom`)."""
+
+    def available(self) -> bool:
+        """Whether the store can be reached now (False: classroom features are paused, see :data:`PAUSED`).
+        While it is False every read answers "nothing live" at once and changes raise :class:`ClassroomPaused`."""
 
     def new_pass(self) -> str:
         """A presenter pass for a session that typed the right key."""
@@ -191,6 +209,9 @@ class MemoryClassroom:
     _presenter_seen: float = field(default_factory=time.monotonic, repr=False)
     _questions: qs.QuestionBook = field(default_factory=qs.QuestionBook, repr=False)
     _question_version: int = 0
+
+    def available(self) -> bool:
+        return True  # the server's own memory
 
     def new_pass(self) -> str:
         token = secrets.token_urlsafe(24)

@@ -75,6 +75,18 @@ class AnswerRefused(ValueError):
     """An answer not taken, with the reason in words (nothing already counted changed)."""
 
 
+REFUSALS = {
+    "anonymous": "This answer does not say who sent it: reload the page and answer again.",
+    "closed": "The instructor closed this question: answers are no longer taken.",
+    "none": "There is no such question open now.",
+    "revealed": "The answers are revealed: an answer can no longer be given or changed.",
+    "choice": "That is not one of the choices.",
+    "same": "That is already your answer.",
+    "full": f"This question already has {MAX_ANSWERS} answers: no more are taken.",
+}
+"""Why an answer is refused, by reason: the words every store backend says (the rules are the same)."""
+
+
 # --------------------------------------------------------------------------
 # Questions
 # --------------------------------------------------------------------------
@@ -345,21 +357,21 @@ class QuestionBook:
         """
         question = self.current
         if not isinstance(student, str) or not 0 < len(student) <= MAX_STUDENT_CHARS:
-            raise AnswerRefused("This answer does not say who sent it: reload the page and answer again.")
+            raise AnswerRefused(REFUSALS["anonymous"])
         if question is None or not isinstance(number, int) or isinstance(number, bool) or number != question.number:
             if isinstance(number, int) and any(r.question.number == number for r in self.records):
-                raise AnswerRefused("The instructor closed this question: answers are no longer taken.")
-            raise AnswerRefused("There is no such question open now.")
+                raise AnswerRefused(REFUSALS["closed"])
+            raise AnswerRefused(REFUSALS["none"])
         if question.state == REVEALED:
-            raise AnswerRefused("The answers are revealed: an answer can no longer be given or changed.")
+            raise AnswerRefused(REFUSALS["revealed"])
         if question.state != OPEN:
-            raise AnswerRefused("The instructor closed this question: answers are no longer taken.")
+            raise AnswerRefused(REFUSALS["closed"])
         if not isinstance(choice, int) or isinstance(choice, bool) or not 0 <= choice < len(question.choices):
-            raise AnswerRefused("That is not one of the choices.")
+            raise AnswerRefused(REFUSALS["choice"])
         if self.answers.get(student) == choice:
-            raise AnswerRefused("That is already your answer.")
+            raise AnswerRefused(REFUSALS["same"])
         if student not in self.answers and len(self.answers) >= MAX_ANSWERS:
-            raise AnswerRefused(f"This question already has {MAX_ANSWERS} answers: no more are taken.")
+            raise AnswerRefused(REFUSALS["full"])
         self.answers[student] = choice
         return self.tally()
 

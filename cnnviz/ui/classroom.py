@@ -29,6 +29,9 @@ from cnnviz.ui.fragments import anchored_fragment
 PRESENTER_KEY_ENV = "CNNVIZ_PRESENTER_KEY"
 """The presenter key set by the server's operator (one is generated and logged when unset)."""
 
+REDIS_URL_ENV = "CNNVIZ_REDIS_URL"
+"""The Redis every replica shares (e.g. ``redis://127.0.0.1:6379/0``); unset: this server's memory is the store."""
+
 PUBLIC_URL_ENV = "CNNVIZ_PUBLIC_URL"
 """The address students open (the join screen shows it and its QR code)."""
 
@@ -87,10 +90,18 @@ student must not be able to end the presentation or change the key that way."""
 
 
 def store() -> cls.ClassroomStore:
-    """The classroom store every session of this server shares."""
+    """The classroom store every session of this server shares: in Redis when ``CNNVIZ_REDIS_URL`` names one
+    (every replica then shares the class), else in this server's memory."""
     with _LOCK:
         if "store" not in _CLASSROOM:
-            _CLASSROOM["store"] = cls.MemoryClassroom()
+            url = os.environ.get(REDIS_URL_ENV, "").strip()
+            if url:
+                # The redis client is imported only when a Redis is named.
+                from cnnviz.core.classroom_redis import RedisClassroom
+
+                _CLASSROOM["store"] = RedisClassroom.from_url(url)
+            else:
+                _CLASSROOM["store"] = cls.MemoryClassroom()
         return _CLASSROOM["store"]
 
 
@@ -204,7 +215,10 @@ def frame_run(page_name: str) -> None:
     from cnnviz.ui import questions  # it draws through this module's store
 
     presenting = is_presenter()
+    paused = not store().available()
     with st.sidebar:
+        if paused and not presenting:  # the presenter's own panel says it (it is redrawn every few seconds)
+            paused_panel()
         if presenting:
             presenter_panel()
             questions.ask_panel(name)
@@ -216,10 +230,19 @@ def frame_run(page_name: str) -> None:
                 follow_poll()  # first (it also takes a new view): a run cut short still leaves the browser asking
                 st.session_state[PANEL_KEY] = st.empty()
                 _draw_follow_panel(live)
-            else:
+            elif not paused:
                 idle_panel()
             key_form()
     questions.card(presenting)  # the question to the class, above the page
+
+
+@anchored_fragment(run_every=cls.PAUSED_POLL_SECONDS)
+def paused_panel() -> None:
+    """The shared store cannot be reached: say that classroom features are paused (the page works alone),
+    and redraw the page once it is back."""
+    if store().available():
+        st.rerun()
+    st.warning(cls.PAUSED, icon=":material/cloud_off:")
 
 
 @anchored_fragment(run_every=cls.IDLE_POLL_SECONDS)
@@ -249,8 +272,13 @@ def _start_presenting() -> None:
     if not check.accepted:
         st.session_state[KEY_MESSAGE_KEY] = check.message
         return
+    try:
+        token = store().new_pass()
+    except cls.ClassroomPaused as exc:
+        st.session_state[KEY_MESSAGE_KEY] = str(exc)
+        return
     st.session_state[KEY_MESSAGE_KEY] = None
-    token = st.session_state[PASS_KEY] = store().new_pass()
+    st.session_state[PASS_KEY] = token
     follow_state().leave("you are presenting")
     if store().presentation() is None:  # live at once; the page the presenter is on follows in this run
         store().publish(token, HOME, {})
@@ -318,6 +346,8 @@ def _stop_following() -> None:
 def presenter_panel() -> None:
     """The presenter's own panel: how many follow, the join screen, the projector layout, stop."""
     store().still_presenting(st.session_state.get(PASS_KEY))
+    if not store().available():
+        st.warning(cls.PAUSED, icon=":material/cloud_off:")
     st.success(f"**Presenting** · {following()} following", icon=":material/cast:")
     st.page_link(frame.JOIN.path, label="Join screen", icon=frame.JOIN.icon)
     st.button("Stop presenting", icon=":material/stop_circle:", on_click=_stop_presenting, key="classroom_stop")

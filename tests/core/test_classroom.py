@@ -9,8 +9,8 @@ import pytest
 from cnnviz.core import classroom as cls
 
 
-def test_only_a_pass_the_store_made_can_publish():
-    store = cls.MemoryClassroom()
+def test_only_a_pass_the_store_made_can_publish(make_store):
+    store = make_store()
     for forged in (None, True, "", "presenter", 1, ["x"], {"pass": True}):
         with pytest.raises(cls.NotPresenter):
             store.publish(forged, "convolution", {"stride": "2"})
@@ -21,8 +21,8 @@ def test_only_a_pass_the_store_made_can_publish():
     assert store.presentation().params == {"stride": "2"}
 
 
-def test_the_version_changes_only_when_the_view_does():
-    store = cls.MemoryClassroom()
+def test_the_version_changes_only_when_the_view_does(make_store):
+    store = make_store()
     token = store.new_pass()
     v1 = store.publish(token, "pooling", {"pool": "min"})
     assert store.publish(token, "pooling", {"pool": "min"}) == v1
@@ -31,8 +31,8 @@ def test_the_version_changes_only_when_the_view_does():
     assert store.publish(token, "pooling", {"pool": "average"}, ("An uploaded image cannot travel.",)) == v2 + 1
 
 
-def test_stopping_ends_the_presentation_and_withdraws_the_pass():
-    store = cls.MemoryClassroom()
+def test_stopping_ends_the_presentation_and_withdraws_the_pass(make_store):
+    store = make_store()
     token = store.new_pass()
     store.publish(token, "home", {})
     before = store.version()
@@ -50,15 +50,15 @@ def test_stopping_ends_the_presentation_and_withdraws_the_pass():
     ("pixels", {str(i): "1" for i in range(cls.MAX_PARAMS + 1)}, ()), ("pixels", [], ()),
     ("pixels", {}, ("x" * (cls.MAX_NOTE_CHARS + 1),)), ("pixels", {}, "not a tuple"), (None, {}, ()),
 ])
-def test_a_malformed_view_is_refused_in_words(page, params, notes):
-    store = cls.MemoryClassroom()
+def test_a_malformed_view_is_refused_in_words(page, params, notes, make_store):
+    store = make_store()
     with pytest.raises(ValueError, match=r"\w+ \w+"):
         store.publish(store.new_pass(), page, params, notes)
     assert store.presentation() is None
 
 
-def test_followers_are_counted_while_they_keep_saying_so():
-    store = cls.MemoryClassroom()
+def test_followers_are_counted_while_they_keep_saying_so(make_store):
+    store = make_store()
     for i in range(3):
         store.still_following(f"s{i}", now=100.0)
     store.still_following("s0", now=104.0)
@@ -68,8 +68,8 @@ def test_followers_are_counted_while_they_keep_saying_so():
     assert store.following(now=104.0) == 2
 
 
-def test_the_store_is_safe_under_many_threads():
-    store = cls.MemoryClassroom()
+def test_the_store_is_safe_under_many_threads(make_store):
+    store = make_store()
     token = store.new_pass()
 
     def publish(n):
@@ -168,8 +168,8 @@ def test_the_qr_code_is_a_png():
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 500
 
 
-def test_a_presentation_whose_presenter_is_gone_ends_and_comes_back_with_them():
-    store = cls.MemoryClassroom()
+def test_a_presentation_whose_presenter_is_gone_ends_and_comes_back_with_them(make_store):
+    store = make_store()
     token = store.new_pass()
     store.publish(token, "pooling", {"pool": "min"})
     store.still_presenting(token, now=1000.0)

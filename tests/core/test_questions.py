@@ -208,8 +208,8 @@ def test_malformed_questions_are_refused(bad):
 # --- the store: only the presenter poses, reveals, closes ---------------------
 
 
-def test_only_a_presenter_pass_poses_reveals_and_closes():
-    store = cls.MemoryClassroom()
+def test_only_a_presenter_pass_poses_reveals_and_closes(make_store):
+    store = make_store()
     token = store.new_pass()
     store.publish(token, "pixels", {})
     for forged in (None, "", "forged", 12, object()):
@@ -230,8 +230,8 @@ def test_only_a_presenter_pass_poses_reveals_and_closes():
     assert store.answer_of(q.number, "ann") == 2 and store.answer_of(q.number, "bob") is None
 
 
-def test_stopping_the_presentation_ends_its_question():
-    store = cls.MemoryClassroom()
+def test_stopping_the_presentation_ends_its_question(make_store):
+    store = make_store()
     token = store.new_pass()
     store.publish(token, "pixels", {})
     store.pose(token, free())

@@ -96,6 +96,15 @@ def wait_idle(page, timeout: float = 60.0, quiet: float = 0.4) -> None:
     raise AssertionError(f"the app was still running after {timeout} s")
 
 
+def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox ``key`` (it filters its options by what is typed)."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
 def assert_no_exception(page) -> None:
     """No Streamlit exception box (a traceback) is on the page."""
     boxes = page.get_by_test_id("stException")

@@ -10,20 +10,13 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+from tests.e2e.conftest import assert_no_exception, choose, open_page, wait_idle
 from tests.e2e.pixel_grid import stroke, values
 
 GRID = ".st-key-act_grid"
 ROW_LABELS = f"{GRID} .ytick text"  # the grid's row labels ("#0 Ankle boot", one per image)
 LONG = 60_000  # ms: generous, for a loaded machine; every wait below ends as soon as its condition holds
 
-
-def choose(page, key: str, option: str) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(option)  # the selectbox filters its options by what is typed
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 def set_number(page, key: str, value: int) -> None:

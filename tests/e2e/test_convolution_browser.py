@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+from tests.e2e.conftest import assert_no_exception, choose, open_page, wait_idle
 from tests.e2e.pixel_grid import stroke, type_value, values
 
 pytestmark = pytest.mark.browser
@@ -74,14 +74,6 @@ def test_shared_link_opens_the_same_view(page, app_url, data_dir):
     assert "pad=" in page.get_by_test_id("stAlert").all_inner_texts().__str__()
     assert "Result (152x192)" in page.locator(".st-key-conv_result").inner_text()
 
-
-def choose(page, key: str, option: str) -> None:
-    """Pick ``option`` in the selectbox ``key`` (it filters its options by what is typed)."""
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 def test_a_fashion_mnist_test_image_by_class_and_number(page, app_url, data_dir):

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_idle
+from tests.e2e.conftest import assert_no_exception, choose, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 LONG = 90_000  # ms: the model pages start TensorFlow on first use
@@ -21,14 +21,6 @@ def press(page, key: str, *keys: str) -> None:
         page.keyboard.press(k)
     wait_idle(page)
 
-
-def choose(page, key: str, option: str) -> None:
-    """Pick ``option`` in the selectbox ``key``."""
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 def slider_value(page, key: str) -> str:

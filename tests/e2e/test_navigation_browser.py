@@ -40,15 +40,6 @@ def fresh_url(tmp_path_factory):
     yield from serve(tmp_path_factory, "navigation")
 
 
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 class FullRunLayout:
     """Every full script run's element positions, read from the ForwardMsgs the page receives."""
 
@@ -106,28 +97,28 @@ def assert_page_shown(page, errors: list[str], title: str) -> None:
     assert page.get_by_test_id("stSidebarNavLink").count() > 1, f"{title!r} lost the menu"
 
 
-def test_every_page_opens_from_the_menu_without_the_app_failing(fresh_url, tab):
+def test_every_page_opens_from_the_menu_without_the_app_failing(fresh_url, page):
     """Home first, then every page of the menu in its order, each clicked in the sidebar."""
-    errors, layout = watch_frontend_errors(tab), FullRunLayout(tab)
-    tab.goto(fresh_url)
-    assert_page_shown(tab, errors, "Home")
-    titles = menu_titles(tab)
+    errors, layout = watch_frontend_errors(page), FullRunLayout(page)
+    page.goto(fresh_url)
+    assert_page_shown(page, errors, "Home")
+    titles = menu_titles(page)
     assert titles[0] == "Home" and "2 · Convolution" in titles and len(titles) >= 8
     for title in titles[1:]:
-        tab.get_by_test_id("stSidebarNavLink").filter(has_text=title).first.click()
-        assert_page_shown(tab, errors, title)
-    tab.get_by_test_id("stSidebarNavLink").filter(has_text="Home").first.click()
-    assert_page_shown(tab, errors, "Home (back)")
+        page.get_by_test_id("stSidebarNavLink").filter(has_text=title).first.click()
+        assert_page_shown(page, errors, title)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Home").first.click()
+    assert_page_shown(page, errors, "Home (back)")
     assert len(layout.runs) >= len(titles) + 1, "the server's messages were not read"
     assert layout.elements_after_fragments() == []
 
 
 @pytest.mark.parametrize("name", sorted(LINK_PAGES))
-def test_every_page_opens_from_its_link_without_the_app_failing(fresh_url, tab, name):
+def test_every_page_opens_from_its_link_without_the_app_failing(fresh_url, page, name):
     """A page's address typed or clicked elsewhere (a new session), then Home from the menu."""
-    errors, layout = watch_frontend_errors(tab), FullRunLayout(tab)
-    tab.goto(f"{fresh_url}/{name}")
-    assert_page_shown(tab, errors, name)
-    tab.get_by_test_id("stSidebarNavLink").filter(has_text="Home").first.click()
-    assert_page_shown(tab, errors, f"Home after {name}")
+    errors, layout = watch_frontend_errors(page), FullRunLayout(page)
+    page.goto(f"{fresh_url}/{name}")
+    assert_page_shown(page, errors, name)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Home").first.click()
+    assert_page_shown(page, errors, f"Home after {name}")
     assert layout.runs and layout.elements_after_fragments() == []

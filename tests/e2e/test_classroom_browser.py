@@ -92,7 +92,7 @@ def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
 
     teacher.get_by_test_id("stSidebarNavLink").filter(has_text="Convolution").click()
     wait_idle(teacher)
-    # Usually at once; now and then (2 of 16 runs here, quiet machine) the follower's switch lags about
+    # Usually at once; now and then (3 of 16 runs here, quiet machine) the follower's switch lags about
     # 20 s, a known defect of following (issue 19), so the bound is wide: this test is about following.
     eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 45, "student switched to Convolution")
     wait_idle(student)

@@ -77,6 +77,7 @@ def flipped(page) -> bool:
     return page.locator(".st-key-conv_flip").get_by_role("switch").is_checked()
 
 
+@pytest.mark.flaky(reruns=2)  # known defect: now and then a follower's page switch stalls (issue 19); reported as a rerun
 def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
     teacher, student = tab(), tab()
     open_page(teacher, class_url)
@@ -92,9 +93,7 @@ def test_a_student_follows_the_presenter_leaves_and_rejoins(class_url, tab):
 
     teacher.get_by_test_id("stSidebarNavLink").filter(has_text="Convolution").click()
     wait_idle(teacher)
-    # Usually at once; now and then (3 of 16 runs here, quiet machine) the follower's switch lags about
-    # 20 s, a known defect of following (issue 19), so the bound is wide: this test is about following.
-    eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 45, "student switched to Convolution")
+    eventually(lambda: student.url.split("?")[0].endswith("/convolution"), 20, "student switched to Convolution")
     wait_idle(student)
     assert_no_exception(student)
     eventually(lambda: "1 following" in teacher.get_by_test_id("stSidebar").inner_text(), 20, "teacher sees 1 follower")

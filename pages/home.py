@@ -14,7 +14,10 @@ st.markdown(
 
 st.subheader("The path through the course")
 for step in PAGES:
-    st.page_link(step.path, label=f"**{step.title}**: {step.summary}", icon=step.icon)
+    # The link holds the title only: a page link's label does not wrap, the summary beside it does.
+    link, summary = st.columns([1, 3], vertical_alignment="center")
+    link.page_link(step.path, label=f"**{step.title}**", icon=step.icon)
+    summary.markdown(step.summary)
 
 st.divider()
 st.caption(

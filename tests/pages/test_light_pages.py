@@ -46,3 +46,16 @@ def test_convolution_lab_test_images_come_without_tensorflow(data_dir):
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_home_lists_every_page_with_its_whole_summary():
+    """Home names every page of the course with its summary as text that wraps (a page link's label
+    does not: long summaries were cut off at the right edge)."""
+    from cnnviz.ui.frame import PAGES
+    from tests.conftest import open_in_apptest
+
+    app = open_in_apptest("pages/home.py", timeout=60)
+    assert not app.exception
+    shown = [m.value for m in app.markdown]
+    for step in PAGES:
+        assert step.summary in shown, step.title

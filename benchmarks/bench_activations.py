@@ -21,17 +21,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_latency import start_minimal_app, summary  # noqa: E402
-from tests.e2e.conftest import (  # noqa: E402
-    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
-)
+from benchmarks.browser import NoChromium, chromium_page, served, settle, summary  # noqa: E402
+from tests.e2e.conftest import wait_idle  # noqa: E402
 
 MINIMAL_APP = '''
 import numpy as np, streamlit as st
@@ -67,16 +63,6 @@ WATCH_JS = """
 """
 
 CLASSES = ["Sneaker", "Bag", "Trouser", "Shirt", "Sandal", "Coat", "Pullover", "Dress", "T-shirt/top", "Ankle boot"]
-
-
-def settle(page, quiet_ms: float = 600, timeout: float = 60) -> None:
-    """Wait until the script is idle and nothing in the grid has changed for ``quiet_ms``."""
-    deadline = time.monotonic() + timeout
-    wait_idle(page, timeout=timeout, quiet=0.3)
-    while time.monotonic() < deadline:
-        if page.evaluate("performance.now() - Math.max(window.__changed, window.__t0 || 0)") >= quiet_ms:
-            return
-        time.sleep(0.05)
 
 
 def choose_class(page, name: str) -> None:
@@ -132,29 +118,14 @@ def main() -> int:
     ap.add_argument("--no-minimal", action="store_true", help="skip the minimal-app floor")
     args = ap.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
-    chromium = chromium_path()
-    if chromium is None:
-        print("no Chromium found (apt-get install chromium)")
-        return 2
-    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-activations-"))
-    port = free_port()
-    app = start_app(port, tmp / "app.log")
-    minimal, mport = (None, None) if args.no_minimal else start_minimal_app(MINIMAL_APP, tmp)
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(port, app)
-        if minimal is not None:
-            wait_healthy(mport, minimal)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with served("activations", None if args.no_minimal else MINIMAL_APP) as sv, chromium_page() as page:
+            url = sv.url
             print(f"Class, filter or layer change -> activation grid painted in Chromium, shipped CNN, "
                   f"{args.changes} changes per round\n")
             floor = float("nan")
-            if minimal is not None:
-                t = measure(page, f"http://127.0.0.1:{mport}", "", args.changes, ("class", "filter"))
+            if sv.minimal_url is not None:
+                t = measure(page, sv.minimal_url, "", args.changes, ("class", "filter"))
                 floor = summary("minimal Streamlit app (same widgets)", t["class"] + t["filter"])
             every: list[float] = []
             for r in range(args.repeat):
@@ -163,16 +134,14 @@ def main() -> int:
                 for kind, values in t.items():
                     summary(f"cnnviz Activations, {kind} change{tag}", values)
                     every += values
-            browser.close()
         print()
         median = summary("cnnviz Activations, all changes", every)
-        if minimal is not None and every:
+        if sv.minimal_url is not None and every:
             print(f"cnnviz / minimal app:                {median / floor:5.2f}x")
         print("target (issue 7): median <= 500 ms")
-    finally:
-        stop_app(app)
-        if minimal is not None:
-            stop_app(minimal)
+    except NoChromium as missing:
+        print(missing)
+        return 2
     return 0
 
 

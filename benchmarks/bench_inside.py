@@ -25,18 +25,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_latency import start_minimal_app, summary  # noqa: E402
+from benchmarks.browser import NoChromium, chromium_page, served, settle, summary  # noqa: E402
+from tests.e2e.conftest import wait_idle  # noqa: E402
 from benchmarks.timing import best_time  # noqa: E402
-from tests.e2e.conftest import (  # noqa: E402
-    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
-)
 
 MINIMAL_APP = '''
 import numpy as np, streamlit as st
@@ -83,17 +79,6 @@ WATCH_JS = """
 """
 
 
-def settle(page, quiet_ms: float = 700, timeout: float = 90) -> None:
-    """Wait until the script is idle and nothing watched has changed for ``quiet_ms``."""
-    deadline = time.monotonic() + timeout
-    wait_idle(page, timeout=timeout, quiet=0.3)
-    while time.monotonic() < deadline:
-        page.evaluate("window.__watchFrames()")
-        if page.evaluate("performance.now() - Math.max(window.__changed, window.__t0 || 0)") >= quiet_ms:
-            return
-        time.sleep(0.05)
-
-
 def click(page, key: str, fx: float, fy: float) -> None:
     picture = page.frame_locator(f".st-key-{key} iframe").locator("img")
     box = picture.bounding_box()
@@ -111,13 +96,13 @@ def measure(page, url: str, path: str, clicks: int, images: int) -> tuple[list[f
     wait_idle(page, timeout=240)
     page.locator(".st-key-in_explained").first.wait_for(timeout=180_000)
     page.evaluate(WATCH_JS)
-    settle(page)
+    settle(page, quiet_ms=700, poll="window.__watchFrames()")
     click_times, image_times = [], []
     for k in range(clicks):
         key, fx, fy = TARGETS[k % len(TARGETS)]
         nudge = 0.02 * (k // len(TARGETS))
         click(page, key, min(fx + nudge, 0.95), min(fy + nudge / 2, 0.97))
-        settle(page)
+        settle(page, quiet_ms=700, poll="window.__watchFrames()")
         painted, t0 = page.evaluate("[window.__painted, window.__t0]")
         if t0 is not None and painted > t0:
             click_times.append(painted - t0)
@@ -125,7 +110,7 @@ def measure(page, url: str, path: str, clicks: int, images: int) -> tuple[list[f
         box = page.locator(".st-key-in_index input")
         box.fill(str(10 + k))
         box.press("Enter")
-        settle(page)
+        settle(page, quiet_ms=700, poll="window.__watchFrames()")
         painted, t0 = page.evaluate("[window.__painted, window.__t0]")
         if t0 is not None and painted > t0:
             image_times.append(painted - t0)
@@ -197,42 +182,25 @@ def main() -> int:
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}  ({os.cpu_count()} CPUs)\n")
     in_process(args.agreement_images)
 
-    from playwright.sync_api import sync_playwright
-
-    chromium = chromium_path()
-    if chromium is None:
-        print("no Chromium found (apt-get install chromium)")
-        return 2
-    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-inside-"))
-    port = free_port()
-    app = start_app(port, tmp / "app.log")
-    minimal, mport = (None, None) if args.no_minimal else start_minimal_app(MINIMAL_APP, tmp)
     try:
-        wait_healthy(port, app)
-        if minimal is not None:
-            wait_healthy(mport, minimal)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        with served("inside", None if args.no_minimal else MINIMAL_APP) as sv, chromium_page(height=1400) as page:
             print(f"\nIn Chromium, shipped CNN: {args.clicks} clicks, {args.images} new images\n")
             floor_click = floor_image = float("nan")
-            if minimal is not None:
-                clicks, images = measure(page, f"http://127.0.0.1:{mport}", "", args.clicks, args.images)
+            if sv.minimal_url is not None:
+                clicks, images = measure(page, sv.minimal_url, "", args.clicks, args.images)
                 floor_click = summary("minimal app: click -> answer painted", clicks)
                 floor_image = summary("minimal app: new number -> 8 pictures painted", images)
-            clicks, images = measure(page, f"http://127.0.0.1:{port}", "inside", args.clicks, args.images)
-            browser.close()
+            clicks, images = measure(page, sv.url, "inside", args.clicks, args.images)
         click_median = summary("cnnviz: click -> explanation painted", clicks)
         print(verdict(click_median, CLICK_TARGET_MS))
         image_median = summary("cnnviz: new image -> whole pass painted", images)
         print(verdict(image_median, IMAGE_TARGET_MS))
-        if minimal is not None:
+        if sv.minimal_url is not None:
             print(f"cnnviz / minimal app: click {click_median / floor_click:4.2f}x, "
                   f"new image {image_median / floor_image:4.2f}x")
-    finally:
-        stop_app(app)
-        if minimal is not None:
-            stop_app(minimal)
+    except NoChromium as missing:
+        print(missing)
+        return 2
     print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 

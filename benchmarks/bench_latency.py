@@ -18,21 +18,17 @@ expect from Streamlit here). Prints medians, p90 and ratios; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.browser import NoChromium, chromium_page, served, start_minimal_app, summary  # noqa: E402, F401
 from benchmarks.students import Students  # noqa: E402
-from tests.e2e.conftest import (  # noqa: E402
-    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
-)
+from tests.e2e.conftest import wait_idle  # noqa: E402
 
 MINIMAL_APP = '''
 import numpy as np, scipy.ndimage as ndi, streamlit as st
@@ -121,44 +117,20 @@ MATRIX_WATCH_JS = """
 
 def measure_matrix(page, url: str, edits: int) -> tuple[list[float], list[float]]:
     """Pixels page: Enter in a pixel-grid cell -> the image beside it shows the new value (ms), and
-    Enter -> the moment the grid sends the edit to the server (ms)."""
+    Enter -> the grid's first websocket message after it, the edit (ms)."""
     from tests.e2e.pixel_grid import type_value
 
     page.goto(f"{url}/pixels")
     wait_idle(page, timeout=120)
     page.evaluate(MATRIX_WATCH_JS)
+    sends = []
     for value in range(10, 10 + edits):
         page.evaluate("window.__sends = []")
         type_value(page, "gray_editor", 0, 0, str(value))
-    sends = page.evaluate("window.__sends")
+        first = page.evaluate("window.__sends.filter(t => t >= 0)")  # the edit itself; later ones are paint reports
+        if first:
+            sends.append(min(first))
     return page.evaluate("window.__edits"), sends
-
-
-def start_minimal_app(source: str, tmp: Path) -> tuple[subprocess.Popen, int]:
-    """Start a one-file Streamlit app (``source``) with the project's config: the floor to compare with."""
-    app_dir = tmp / "minimal"
-    (app_dir / ".streamlit").mkdir(parents=True)
-    (app_dir / "minimal_app.py").write_text(source)
-    (app_dir / ".streamlit" / "config.toml").write_text((ROOT / ".streamlit" / "config.toml").read_text())
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "minimal_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=app_dir, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=open(tmp / "minimal.log", "w"),
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    return proc, port
-
-
-def summary(name: str, times: list[float]) -> float:
-    if not times:
-        print(f"{name:46s} no edit became visible")
-        return float("nan")
-    ordered = sorted(times)
-    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    median = statistics.median(times)
-    print(f"{name:46s} median {median:6.0f} ms   p90 {p90:6.0f} ms   (n={len(times)})")
-    return median
 
 
 def main() -> int:
@@ -171,23 +143,9 @@ def main() -> int:
                          "(as in a class where some students look at activation maps)")
     args = ap.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
-    chromium = chromium_path()
-    if chromium is None:
-        print("no Chromium found (apt-get install chromium)")
-        return 2
-    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-latency-"))
-    port = free_port()
-    app = start_app(port, tmp / "app.log")
-    minimal, mport = start_minimal_app(MINIMAL_APP, tmp)
-    url, murl = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mport}"
     try:
-        wait_healthy(port, app)
-        wait_healthy(mport, minimal)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with served("latency", MINIMAL_APP) as sv, chromium_page() as page:
+            url, murl = sv.url, sv.minimal_url
             print(f"Kernel edit -> result visible in Chromium, 512x512 stairwell, {args.edits} edits each\n")
             minimal_alone = summary("minimal Streamlit app, alone", measure(page, murl, "", args.edits))
             if args.tensorflow:
@@ -198,7 +156,7 @@ def main() -> int:
             matrix, sends = measure_matrix(page, url, min(args.edits, 10))
             summary("cnnviz Pixels matrix cell, alone", matrix)
             if sends:
-                print(f"{'  (of which the grid waits before sending)':46s} median {statistics.median(sends):6.0f} ms")
+                print(f"{'  (Enter -> the edit sent to the server)':46s} median {statistics.median(sends):6.0f} ms")
             students = Students(url, args.students, page="convolution", interval=args.interval,
                                 queries=["", "kernel=sobel_x", "kernel=gaussian_5", "kernel=sharpen&map=abs"]).start()
             time.sleep(3)
@@ -207,7 +165,6 @@ def main() -> int:
             loaded = summary(f"cnnviz Convolution lab, {args.students} students",
                              measure(page, url, "convolution", args.edits))
             students.stop()
-            browser.close()
         runs = sorted(students.durations)
         if runs:
             print(f"{'  (the students: full page runs)':46s} median {1000 * statistics.median(runs):6.0f} ms   "
@@ -216,9 +173,9 @@ def main() -> int:
         print(f"cnnviz alone / minimal app:          {alone / minimal_alone:5.2f}x")
         print(f"cnnviz with {args.students} students / alone:     {loaded / alone:5.2f}x")
         print("target: cnnviz median <= 150 ms, alone and with the class")
-    finally:
-        stop_app(app)
-        stop_app(minimal)
+    except NoChromium as missing:
+        print(missing)
+        return 2
     return 0
 
 

@@ -27,17 +27,14 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_latency import summary  # noqa: E402
-from tests.e2e.conftest import (  # noqa: E402
-    CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, wait_healthy, wait_idle,
-)
+from benchmarks.browser import NoChromium, chromium_page, served, settle, summary  # noqa: E402
+from tests.e2e.conftest import wait_idle  # noqa: E402
 
 SLIDER = ".st-key-act_snapshot_shipped input[type='range']"
 
@@ -58,16 +55,6 @@ WATCH_JS = """
                              attributeFilter: ['src', 'href', 'd', 'transform', 'data-unformatted']});
 }
 """
-
-
-def settle(page, quiet_ms: float = 600, timeout: float = 90) -> None:
-    """Wait until the script is idle and nothing watched has changed for ``quiet_ms``."""
-    deadline = time.monotonic() + timeout
-    wait_idle(page, timeout=timeout, quiet=0.3)
-    while time.monotonic() < deadline:
-        if page.evaluate("performance.now() - Math.max(window.__changed, window.__t0 || 0)") >= quiet_ms:
-            return
-        time.sleep(0.05)
 
 
 def painted_after(page) -> float | None:
@@ -117,21 +104,9 @@ def filter_changes(page, url: str, changes: int) -> list[float]:
 
 
 def browser_benchmark() -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = chromium_path()
-    if chromium is None:
-        print("no Chromium found (apt-get install chromium)")
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="cnnviz-snapshots-"))
-    port = free_port()
-    app = start_app(port, tmp / "app.log")
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(port, app)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with served("snapshots", None) as sv, chromium_page() as page:
+            url = sv.url
             print("Snapshot slider move -> painted in Chromium, shipped CNN (one snapshot per key press)\n")
             every = []
             for view, box, what in (("grid", ".st-key-act_grid", "maps (activation grid)"),
@@ -141,12 +116,11 @@ def browser_benchmark() -> None:
                 summary(f"slider -> {what}, again (warm)", warm)
                 every += cold + warm
             floor = summary("comparison: filter number -> activation grid", filter_changes(page, url, 12))
-            browser.close()
         median = summary("slider moves, all", every)
         print(f"slider / filter change:   {median / floor:5.2f}x")
         print("target (issue 16): slider move -> kernels and maps updated <= 300 ms p50")
-    finally:
-        stop_app(app)
+    except NoChromium as missing:
+        print(missing)
 
 
 def training_benchmark(images: int, epochs: int, rounds: int) -> None:

@@ -26,7 +26,7 @@ Not simulated: the browser's downloads of media (images) and its cached-message 
 Asserts nothing.
 
     CNNVIZ_DATA_DIR=/work/shared/data python -m benchmarks.bench_class [--students 30,100]
-        [--seconds 40] [--compare PATH] [--only cnnviz|minimal] [--train] [--profile OUT.svg]
+        [--seconds 40] [--compare PATH] [--only cnnviz|minimal] [--train] [--profile OUT.svg|.json|.txt]
 """
 
 from __future__ import annotations
@@ -376,7 +376,8 @@ def measure(app: str, n: int, args, tmp: Path, profile: str | None) -> dict:
         meter = Meter(proc.pid)
         spy = None
         if profile:
-            fmt = ["--format", "speedscope"] if profile.endswith(".json") else []
+            fmt = (["--format", "speedscope"] if profile.endswith(".json")
+                   else ["--format", "raw"] if profile.endswith(".txt") else [])
             spy = subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "--rate", "100", "--nonblocking",
                                     "--duration", str(int(args.seconds)), "-o", profile, *fmt],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -432,7 +433,7 @@ def main() -> int:
     ap.add_argument("--compare", type=Path, help="another checkout of cnnviz, measured after this one")
     ap.add_argument("--only", choices=("cnnviz", "minimal"))
     ap.add_argument("--train", action="store_true", help="one more session trains the CNN (cnnviz rows only)")
-    ap.add_argument("--profile", help="py-spy output (.svg flame graph, .json speedscope) of the cnnviz run")
+    ap.add_argument("--profile", help="py-spy output (.svg flame graph, .json speedscope, .txt collapsed stacks) of the cnnviz run")
     args = ap.parse_args()
     sizes = [int(s) for s in args.students.split(",")]
     apps = [a for a in ("cnnviz", "compared", "minimal") if (a != "compared" or args.compare)

@@ -57,7 +57,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from benchmarks.bench_controls import start_checkout  # noqa: E402
-from benchmarks.bench_latency import start_minimal_app  # noqa: E402
+from benchmarks.browser import start_minimal_app  # noqa: E402
 from tests.e2e.conftest import free_port, start_app, stop_app, wait_healthy  # noqa: E402
 
 PAGES = ("", "pixels", "convolution", "pooling")

@@ -69,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import minimal_apps  # noqa: E402
-from benchmarks.bench_latency import start_minimal_app  # noqa: E402
+from benchmarks.browser import start_minimal_app  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM_ARGS, chromium_path, free_port, stop_app, wait_healthy, wait_idle,
 )

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.browser import NoChromium, chromium_page, served, start_minimal_app, summary  # noqa: E402, F401
+from benchmarks.browser import NoChromium, chromium_page, served, summary  # noqa: E402
 from benchmarks.students import Students  # noqa: E402
 from tests.e2e.conftest import wait_idle  # noqa: E402
 

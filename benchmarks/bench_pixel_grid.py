@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_controls import start_checkout
-from benchmarks.bench_latency import start_minimal_app
+from benchmarks.browser import start_minimal_app
 from tests.e2e.conftest import (
     CHROMIUM_ARGS,
     chromium_path,
